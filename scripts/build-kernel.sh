@@ -1,0 +1,48 @@
+#!/bin/bash
+# Configure and build the test kernel from build/linux into build/kbuild.
+#
+#   build-kernel.sh [extra config fragments...]
+#
+# The configuration is tinyconfig + kernel/configs/moat-test.config (+ any
+# extra fragments); every option a fragment asks for is checked afterwards,
+# so a silently dropped dependency fails the build instead of the tests.
+. "$(dirname "$0")/lib.sh"
+
+"$TOP/scripts/kernel-tree.sh"
+frags=("$TOP/kernel/configs/moat-test.config" "$@")
+mkdir -p "$KOUT" "$CCACHE_DIR"
+ccache -M 8G >/dev/null
+
+kmake() { make -C "$KTREE" O="$KOUT" ARCH=x86_64 CC="ccache gcc" "$@"; }
+
+kmake -s tinyconfig >/dev/null
+"$KTREE/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" \
+	"${frags[@]}" >/dev/null
+kmake -s olddefconfig >/dev/null
+
+bad=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*)	opt=${line%%=*} ;;
+	"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}; line="" ;;
+	*)		continue ;;
+	esac
+	if [ -n "$line" ]; then
+		grep -qxF -- "$line" "$KOUT/.config" || {
+			msg "config: wanted $line, got: $(grep -E "^(# )?$opt[= ]" "$KOUT/.config" || echo unset)"
+			bad=1
+		}
+	elif grep -q "^$opt=[ym]" "$KOUT/.config"; then
+		msg "config: wanted $opt off, but it is on"
+		bad=1
+	fi
+done < <(cat "${frags[@]}")
+[ $bad = 0 ] || die "config fragment not satisfied (see above)"
+
+msg "building Linux $(cat "$BUILD/kernel-version") ($(git -C "$KTREE" describe --always --tags))"
+start=$(date +%s)
+if ! kmake -j"$JOBS" bzImage > "$BUILD/kbuild.log" 2>&1; then
+	grep -E -m 40 'error|Error' "$BUILD/kbuild.log" >&2 || tail -40 "$BUILD/kbuild.log" >&2
+	die "kernel build failed (full log: build/kbuild.log)"
+fi
+msg "kernel built in $(( $(date +%s) - start )) s: build/kbuild/arch/x86/boot/bzImage"

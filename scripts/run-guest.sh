@@ -1,0 +1,78 @@
+#!/bin/bash
+# Boot the test kernel under QEMU (TCG) with the guest initramfs and collect
+# its output.
+#
+#   run-guest.sh [--cpu pks|nopks] [--mode test|demo] [--timeout SEC]
+#                [--name NAME] [--append "extra cmdline"]
+#
+# Writes build/guest/NAME.console (kernel console, ttyS0) and
+# build/guest/NAME.out (test output, ttyS1).  Exit status: 0 when the guest
+# ran to the end, 1 on timeout or when it stopped early (panic, hang).
+. "$(dirname "$0")/lib.sh"
+
+cpu=pks mode=test timeout=1200 name="" append=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--cpu)		cpu=$2; shift ;;
+	--mode)		mode=$2; shift ;;
+	--timeout)	timeout=$2; shift ;;
+	--name)		name=$2; shift ;;
+	--append)	append=$2; shift ;;
+	-h|--help)	sed -n '2,11s/^# \?//p' "$0"; exit 0 ;;
+	*)		die "unknown argument '$1' (try --help)" ;;
+	esac
+	shift
+done
+case "$cpu" in
+pks)	cpuflags="max,+pks" ;;
+nopks)	cpuflags="max,-pks" ;;
+*)	die "--cpu must be 'pks' or 'nopks', not '$cpu'" ;;
+esac
+case "$mode" in test|demo) ;; *) die "--mode must be 'test' or 'demo'" ;; esac
+name=${name:-$mode-$cpu}
+
+kernel=$KOUT/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no kernel at $kernel; run scripts/build-kernel.sh"
+[ -d "$BUILD/tests/bin" ] || die "no test programs; run scripts/build-tests.sh"
+
+# --- initramfs: busybox, our tests, test_verifier
+root=$BUILD/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,usr/sbin,tests}
+cp /bin/busybox "$root/bin/busybox"
+cp "$TOP/tests/guest/init" "$root/init"
+cp "$TOP/tests/guest/"*.sh "$root/tests/"
+cp -a "$BUILD/tests/." "$root/tests/"
+if [ "$mode" = test ] && [ -x "$BUILD/selftests/test_verifier" ]; then
+	strip -o "$root/tests/test_verifier" "$BUILD/selftests/test_verifier"
+fi
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) \
+	> "$BUILD/initramfs-$name.cpio.gz"
+
+# --- boot
+mkdir -p "$BUILD/guest"
+console=$BUILD/guest/$name.console
+out=$BUILD/guest/$name.out
+rm -f "$console" "$out"
+start=$(date +%s)
+set +e
+timeout --foreground "$timeout" qemu-system-x86_64 \
+	-accel tcg -cpu "$cpuflags" -smp 2 -m 2G \
+	-display none -monitor none -no-reboot \
+	-serial "file:$console" -serial "file:$out" \
+	-kernel "$kernel" -initrd "$BUILD/initramfs-$name.cpio.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 \
+		 hung_task_panic=1 moat.mode=$mode $append" 2> "$BUILD/guest/$name.qemu"
+rc=$?
+set -e
+echo "$(( $(date +%s) - start ))" > "$BUILD/guest/$name.seconds"
+grep -v "doesn't support requested feature" "$BUILD/guest/$name.qemu" >&2 || true
+if [ $rc = 124 ]; then
+	msg "guest '$name' timed out after $timeout s"
+	exit 1
+fi
+if ! grep -q '^GUEST done' "$out" 2>/dev/null; then
+	msg "guest '$name' stopped before finishing (qemu exit $rc)"
+	exit 1
+fi
+exit 0
