@@ -54,12 +54,18 @@ mkdir -p "$BUILD/guest"
 console=$BUILD/guest/$name.console
 out=$BUILD/guest/$name.out
 rm -f "$console" "$out"
+# The demo shows the guest's output live; tests are judged afterwards.
+if [ "$mode" = demo ]; then
+	serial2=(-chardev "stdio,id=out,signal=off,logfile=$out" -serial chardev:out)
+else
+	serial2=(-serial "file:$out")
+fi
 start=$(date +%s)
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
 	-accel tcg -cpu "$cpuflags" -smp 2 -m 2G \
 	-display none -monitor none -no-reboot \
-	-serial "file:$console" -serial "file:$out" \
+	-serial "file:$console" "${serial2[@]}" \
 	-kernel "$kernel" -initrd "$BUILD/initramfs-$name.cpio.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 \
 		 hung_task_panic=1 moat.mode=$mode $append" 2> "$BUILD/guest/$name.qemu"

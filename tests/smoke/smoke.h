@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the smoke tests: locating and loading the BPF object
+ * that belongs to a test binary, and small map accessors.
+ *
+ * A binary at <dir>/<name> (e.g. /tests/bin/smoke/socket_filter) finds its
+ * object at <dir>/../../bpf/smoke/<name>.bpf.o, so the tree can be moved.
+ */
+#ifndef MOAT_SMOKE_H
+#define MOAT_SMOKE_H
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+/* Path of the BPF object for test binary @name; "" if /proc is missing. */
+static inline const char *smoke_obj_path(const char *name)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX - 64];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "";
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return "";
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../../bpf/smoke/%s.bpf.o", exe, name);
+	return path;
+}
+
+/*
+ * Open and load the object of test binary @name.  On failure returns NULL
+ * and writes a reason to @err.
+ */
+static inline struct bpf_object *smoke_load(const char *name, char *err,
+					    size_t errlen)
+{
+	const char *path = smoke_obj_path(name);
+	struct bpf_object *obj;
+	int ret;
+
+	if (access(path, R_OK)) {
+		snprintf(err, errlen, "BPF object '%s' not readable (%s)",
+			 path, strerror(errno));
+		return NULL;
+	}
+	obj = bpf_object__open_file(path, NULL);
+	ret = libbpf_get_error(obj);
+	if (ret) {
+		snprintf(err, errlen, "bpf_object__open_file(%s): %s", path,
+			 strerror(-ret));
+		return NULL;
+	}
+	ret = bpf_object__load(obj);
+	if (ret) {
+		snprintf(err, errlen, "bpf_object__load(%s): %s", path,
+			 strerror(-ret));
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* Find a map / program fd by name; -1 (and a reason in @err) if missing. */
+static inline int smoke_map_fd(struct bpf_object *obj, const char *name,
+			       char *err, size_t errlen)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	if (!map) {
+		snprintf(err, errlen, "map '%s' not found in object", name);
+		return -1;
+	}
+	return bpf_map__fd(map);
+}
+
+static inline int smoke_prog_fd(struct bpf_object *obj, const char *name,
+				char *err, size_t errlen)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, name);
+
+	if (!prog) {
+		snprintf(err, errlen, "program '%s' not found in object", name);
+		return -1;
+	}
+	return bpf_program__fd(prog);
+}
+
+/* Read / write one __u64 slot of an array map; -errno on failure. */
+static inline int smoke_get(int fd, __u32 key, __u64 *val)
+{
+	return bpf_map_lookup_elem(fd, &key, val) ? -errno : 0;
+}
+
+static inline int smoke_set(int fd, __u32 key, __u64 val)
+{
+	return bpf_map_update_elem(fd, &key, &val, BPF_ANY) ? -errno : 0;
+}
+
+#endif /* MOAT_SMOKE_H */
