@@ -47,6 +47,13 @@ static const char *const child_why[] = {
 	[CHILD_SURVIVED] = "child returned from the killing syscall",
 };
 
+static const char *why(int code)
+{
+	if (code < 0 || code >= (int)(sizeof(child_why) / sizeof(child_why[0])))
+		return "unknown";
+	return child_why[code];
+}
+
 /* Return @action for syscall @sysno, allow everything else (x86-64 only). */
 #define FILTER(sysno, action) {						\
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS,				\
@@ -63,7 +70,7 @@ static const char *const child_why[] = {
 static int errno_child(void)
 {
 	struct sock_filter insns[] =
-		FILTER(__NR_getppid, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+		FILTER(__NR_getppid, SECCOMP_RET_ERRNO | EPERM);
 	struct sock_fprog prog = {
 		.len = sizeof(insns) / sizeof(insns[0]),
 		.filter = insns,
@@ -139,9 +146,7 @@ static void check_exit_ok(int status)
 	if (WEXITSTATUS(status) != CHILD_OK) {
 		int code = WEXITSTATUS(status);
 
-		test_fail("child: %s (exit %d)",
-			  code < (int)(sizeof(child_why) / sizeof(child_why[0])) ?
-			  child_why[code] : "unknown", code);
+		test_fail("child: %s (exit %d)", why(code), code);
 	}
 }
 
@@ -173,9 +178,7 @@ static void test_seccomp_kill_process_sigsys(void)
 		int code = WEXITSTATUS(status);
 
 		test_fail("child exited with %d (%s), want killed by SIGSYS",
-			  code,
-			  code < (int)(sizeof(child_why) / sizeof(child_why[0])) ?
-			  child_why[code] : "unknown");
+			  code, why(code));
 		return;
 	}
 	ASSERT_TRUE(WIFSIGNALED(status), "child terminated by a signal");

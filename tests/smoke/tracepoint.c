@@ -58,8 +58,14 @@ static int has_events(const char *root)
  */
 static const char *find_tracefs(void)
 {
-	if (!access(DEBUGFS_TRACING, F_OK))
-		return has_events(DEBUGFS_TRACING) ? DEBUGFS_TRACING : NULL;
+	if (!access(DEBUGFS_TRACING, F_OK)) {
+		if (has_events(DEBUGFS_TRACING))
+			return DEBUGFS_TRACING;
+		snprintf(trace_err, sizeof(trace_err),
+			 "%s exists but has no events/sched (tracefs not "
+			 "mounted there?)", DEBUGFS_TRACING);
+		return NULL;
+	}
 	if (has_events(TRACEFS))
 		return TRACEFS;
 	mkdir(TRACEFS, 0755);

@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Smoke test: XDP on a veth pair, native (driver) and generic (skb) mode.
+ *
+ * Creates a veth pair moatxdp0 <-> moatxdp1 over rtnetlink, gives
+ * moatxdp0 the address 10.11.0.1/24 and binds two UDP sockets there, on a
+ * "drop" port and a "pass" port.  The XDP program in xdp_veth.bpf.c is
+ * attached to moatxdp0, and raw Ethernet/IPv4/UDP frames from 10.11.0.2
+ * are injected on moatxdp1 through an AF_PACKET socket, so they really
+ * arrive on moatxdp0's receive path (addresses of one netns would
+ * otherwise be routed over lo; this kernel has no network namespaces).
+ *
+ * For each mode it proves that:
+ *  - every frame to the drop port was counted by the program and none was
+ *    delivered to the drop-port socket;
+ *  - every frame to the pass port was counted and delivered intact;
+ *  - after bpf_xdp_detach() frames to the drop port are delivered again
+ *    and no longer counted.
+ */
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include "test.h"
+#include "smoke.h"
+
+#define DEV_XDP		"moatxdp0"	/* XDP attached here, receives */
+#define DEV_PEER	"moatxdp1"	/* frames are injected here */
+#define ADDR_XDP	"10.11.0.1"
+#define ADDR_PEER	"10.11.0.2"	/* source only, not configured */
+#define PORT_DROP	7001
+#define PORT_PASS	7002
+#define NR_FRAMES	16
+#define QUIET_MS	500
+
+enum { CFG_DROP_PORT, CFG_PASS_PORT };		/* as in xdp_veth.bpf.c */
+enum { CNT_DROPPED, CNT_PASSED };
+
+struct payload {
+	uint32_t seq;
+	char tag[12];
+};
+
+struct frame {
+	struct ether_header eth;
+	struct iphdr ip;
+	struct udphdr udp;
+	struct payload data;
+} __attribute__((packed));
+
+struct mode_result {
+	char err[256];		/* set when the run could not be done */
+	__u64 dropped;		/* counters after sending to both ports */
+	__u64 passed;
+	int rx_drop;		/* datagrams received on the drop port */
+	int rx_pass;		/* ... on the pass port */
+	int after_rx_drop;	/* drop port, after detach */
+	__u64 after_dropped;	/* counters[CNT_DROPPED] after detach */
+};
+
+static struct bpf_object *obj;
+static char setup_err[256];
+static int ifx, ifp;				/* ifindexes */
+static unsigned char mac_xdp[6], mac_peer[6];
+static int prog_fd, cnt_fd, pkt_fd = -1;
+static struct mode_result drv_res, skb_res;
+
+/* ---- rtnetlink ------------------------------------------------------- */
+
+struct nlreq {
+	struct nlmsghdr nh;
+	char buf[1024];
+};
+
+static struct rtattr *nl_add(struct nlmsghdr *nh, int type, const void *data,
+			     int len)
+{
+	struct rtattr *rta = (void *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return rta;
+}
+
+static void nl_end(struct nlmsghdr *nh, struct rtattr *nest)
+{
+	nest->rta_len = (char *)nh + nh->nlmsg_len - (char *)nest;
+}
+
+/* Send one request and wait for its ack; 0 or -errno. */
+static int nl_talk(struct nlmsghdr *nh)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char buf[4096];
+	int fd, ret;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	nh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nh->nlmsg_seq = 1;
+	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		struct nlmsghdr *r = (void *)buf;
+
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		for (; NLMSG_OK(r, n); r = NLMSG_NEXT(r, n)) {
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				ret = ((struct nlmsgerr *)NLMSG_DATA(r))->error;
+				goto out;
+			}
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+static void nl_init(struct nlreq *req, int type, int flags, void *hdr,
+		    int hdrlen)
+{
+	memset(req, 0, sizeof(*req));
+	req->nh.nlmsg_type = type;
+	req->nh.nlmsg_flags = flags;
+	req->nh.nlmsg_len = NLMSG_LENGTH(hdrlen);
+	memcpy(NLMSG_DATA(&req->nh), hdr, hdrlen);
+}
+
+static int veth_create(const char *name, const char *peer)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct rtattr *linkinfo, *data, *peerinfo;
+	struct nlreq req;
+
+	nl_init(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi,
+		sizeof(ifi));
+	nl_add(&req.nh, IFLA_IFNAME, name, strlen(name) + 1);
+	linkinfo = nl_add(&req.nh, IFLA_LINKINFO, NULL, 0);
+	nl_add(&req.nh, IFLA_INFO_KIND, "veth", 4);
+	data = nl_add(&req.nh, IFLA_INFO_DATA, NULL, 0);
+	peerinfo = nl_add(&req.nh, VETH_INFO_PEER, &ifi, sizeof(ifi));
+	nl_add(&req.nh, IFLA_IFNAME, peer, strlen(peer) + 1);
+	nl_end(&req.nh, peerinfo);
+	nl_end(&req.nh, data);
+	nl_end(&req.nh, linkinfo);
+	return nl_talk(&req.nh);
+}
+
+static int link_del(int ifindex)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex,
+	};
+	struct nlreq req;
+
+	nl_init(&req, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+	return nl_talk(&req.nh);
+}
+
+static int link_up(int ifindex)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex,
+		.ifi_flags = IFF_UP,
+		.ifi_change = IFF_UP,
+	};
+	struct nlreq req;
+
+	nl_init(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	return nl_talk(&req.nh);
+}
+
+static int addr_add(int ifindex, const char *addr, int prefixlen)
+{
+	struct ifaddrmsg ifa = {
+		.ifa_family = AF_INET,
+		.ifa_prefixlen = prefixlen,
+		.ifa_index = ifindex,
+	};
+	struct nlreq req;
+	struct in_addr in;
+
+	inet_pton(AF_INET, addr, &in);
+	nl_init(&req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa,
+		sizeof(ifa));
+	nl_add(&req.nh, IFA_LOCAL, &in, sizeof(in));
+	nl_add(&req.nh, IFA_ADDRESS, &in, sizeof(in));
+	return nl_talk(&req.nh);
+}
+
+static int get_mac(const char *dev, unsigned char mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		ret = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return ret;
+}
+
+/* ---- traffic ---------------------------------------------------------- */
+
+static uint16_t ip_csum(const void *buf, int len)
+{
+	const uint16_t *p = buf;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* Inject one frame 10.11.0.2:40000 -> 10.11.0.1:@port on the peer end. */
+static int inject(int port, uint32_t seq)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = ifp,
+		.sll_halen = ETH_ALEN,
+	};
+	struct frame f;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.eth.ether_dhost, mac_xdp, ETH_ALEN);
+	memcpy(f.eth.ether_shost, mac_peer, ETH_ALEN);
+	f.eth.ether_type = htons(ETHERTYPE_IP);
+	f.ip.version = 4;
+	f.ip.ihl = 5;
+	f.ip.ttl = 64;
+	f.ip.protocol = IPPROTO_UDP;
+	f.ip.tot_len = htons(sizeof(f) - sizeof(f.eth));
+	f.ip.id = htons(seq);
+	inet_pton(AF_INET, ADDR_PEER, &f.ip.saddr);
+	inet_pton(AF_INET, ADDR_XDP, &f.ip.daddr);
+	f.ip.check = ip_csum(&f.ip, sizeof(f.ip));
+	f.udp.source = htons(40000);
+	f.udp.dest = htons(port);
+	f.udp.len = htons(sizeof(f.udp) + sizeof(f.data));
+	f.udp.check = 0;			/* no checksum (IPv4) */
+	f.data.seq = seq;
+	snprintf(f.data.tag, sizeof(f.data.tag), "moat-%u", seq);
+	memcpy(sll.sll_addr, mac_xdp, ETH_ALEN);
+
+	if (sendto(pkt_fd, &f, sizeof(f), 0, (struct sockaddr *)&sll,
+		   sizeof(sll)) != sizeof(f))
+		return -errno;
+	return 0;
+}
+
+static int udp_socket(int port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+	};
+	int fd;
+
+	inet_pton(AF_INET, ADDR_XDP, &sin.sin_addr);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Read datagrams from @fd until @want arrived or none came for QUIET_MS.
+ * Returns how many arrived with a well-formed payload.
+ */
+static int drain(int fd, int want)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct payload p;
+	int got = 0;
+
+	while (got < want && poll(&pfd, 1, QUIET_MS) > 0) {
+		char tag[sizeof(p.tag)] = { 0 };
+		ssize_t n = recv(fd, &p, sizeof(p), 0);
+
+		if (n < 0)
+			continue;
+		snprintf(tag, sizeof(tag), "moat-%u", p.seq);
+		if (n == sizeof(p) && !memcmp(tag, p.tag, sizeof(tag)))
+			got++;
+	}
+	return got;
+}
+
+/* ---- the experiment --------------------------------------------------- */
+
+static int reset_counters(void)
+{
+	return smoke_set(cnt_fd, CNT_DROPPED, 0) ?:
+	       smoke_set(cnt_fd, CNT_PASSED, 0);
+}
+
+static int read_counters(__u64 *dropped, __u64 *passed)
+{
+	return smoke_get(cnt_fd, CNT_DROPPED, dropped) ?:
+	       smoke_get(cnt_fd, CNT_PASSED, passed);
+}
+
+static void run_mode(__u32 mode, struct mode_result *res)
+{
+	const char *name = mode == XDP_FLAGS_DRV_MODE ? "native" : "generic";
+	int sd = -1, sp = -1, i, ret;
+	__u64 passed;
+
+	if (setup_err[0]) {
+		snprintf(res->err, sizeof(res->err), "%s", setup_err);
+		return;
+	}
+	sd = udp_socket(PORT_DROP);
+	sp = udp_socket(PORT_PASS);
+	if (sd < 0 || sp < 0) {
+		snprintf(res->err, sizeof(res->err), "bind UDP %s:%d/%d: %s",
+			 ADDR_XDP, PORT_DROP, PORT_PASS,
+			 strerror(-(sd < 0 ? sd : sp)));
+		goto out;
+	}
+	if (reset_counters()) {
+		snprintf(res->err, sizeof(res->err), "reset counters: %s",
+			 strerror(errno));
+		goto out;
+	}
+	ret = bpf_xdp_attach(ifx, prog_fd, mode | XDP_FLAGS_UPDATE_IF_NOEXIST,
+			     NULL);
+	if (ret) {
+		snprintf(res->err, sizeof(res->err),
+			 "bpf_xdp_attach(%s, %s mode): %s", DEV_XDP, name,
+			 strerror(-ret));
+		goto out;
+	}
+
+	for (i = 0; i < NR_FRAMES; i++) {
+		ret = inject(PORT_DROP, i) ?: inject(PORT_PASS, i);
+		if (ret) {
+			snprintf(res->err, sizeof(res->err),
+				 "inject frame %d on %s: %s", i, DEV_PEER,
+				 strerror(-ret));
+			bpf_xdp_detach(ifx, mode, NULL);
+			goto out;
+		}
+	}
+	/* Pass-port frames were interleaved: once they are in, all are. */
+	res->rx_pass = drain(sp, NR_FRAMES);
+	res->rx_drop = drain(sd, NR_FRAMES);
+	if (read_counters(&res->dropped, &res->passed)) {
+		snprintf(res->err, sizeof(res->err), "read counters: %s",
+			 strerror(errno));
+		bpf_xdp_detach(ifx, mode, NULL);
+		goto out;
+	}
+
+	ret = bpf_xdp_detach(ifx, mode, NULL);
+	if (ret) {
+		snprintf(res->err, sizeof(res->err),
+			 "bpf_xdp_detach(%s, %s mode): %s", DEV_XDP, name,
+			 strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < NR_FRAMES; i++) {
+		ret = inject(PORT_DROP, NR_FRAMES + i);
+		if (ret) {
+			snprintf(res->err, sizeof(res->err),
+				 "inject frame after detach on %s: %s",
+				 DEV_PEER, strerror(-ret));
+			goto out;
+		}
+	}
+	res->after_rx_drop = drain(sd, NR_FRAMES);
+	if (read_counters(&res->after_dropped, &passed))
+		snprintf(res->err, sizeof(res->err), "read counters: %s",
+			 strerror(errno));
+out:
+	if (sd >= 0)
+		close(sd);
+	if (sp >= 0)
+		close(sp);
+}
+
+static void setup(void)
+{
+	char err[256];
+	int ret, old;
+
+	obj = smoke_load("xdp_veth", setup_err, sizeof(setup_err));
+	if (!obj)
+		return;
+	prog_fd = smoke_prog_fd(obj, "xdp_drop_port", err, sizeof(err));
+	cnt_fd = smoke_map_fd(obj, "counters", err, sizeof(err));
+	ret = smoke_map_fd(obj, "config", err, sizeof(err));
+	if (prog_fd < 0 || cnt_fd < 0 || ret < 0) {
+		snprintf(setup_err, sizeof(setup_err), "%s", err);
+		return;
+	}
+	if (smoke_set(ret, CFG_DROP_PORT, PORT_DROP) ||
+	    smoke_set(ret, CFG_PASS_PORT, PORT_PASS)) {
+		snprintf(setup_err, sizeof(setup_err), "write config: %s",
+			 strerror(errno));
+		return;
+	}
+
+	old = if_nametoindex(DEV_XDP);		/* left over from a crash */
+	if (old)
+		link_del(old);
+	ret = veth_create(DEV_XDP, DEV_PEER);
+	if (ret) {
+		snprintf(setup_err, sizeof(setup_err),
+			 "RTM_NEWLINK veth %s/%s: %s", DEV_XDP, DEV_PEER,
+			 strerror(-ret));
+		return;
+	}
+	ifx = if_nametoindex(DEV_XDP);
+	ifp = if_nametoindex(DEV_PEER);
+	if (!ifx || !ifp) {
+		snprintf(setup_err, sizeof(setup_err),
+			 "veth created but %s/%s not found", DEV_XDP, DEV_PEER);
+		return;
+	}
+	ret = addr_add(ifx, ADDR_XDP, 24) ?: link_up(ifx) ?: link_up(ifp) ?:
+	      get_mac(DEV_XDP, mac_xdp) ?: get_mac(DEV_PEER, mac_peer);
+	if (ret) {
+		snprintf(setup_err, sizeof(setup_err),
+			 "configure %s (%s/24, up) and %s: %s", DEV_XDP,
+			 ADDR_XDP, DEV_PEER, strerror(-ret));
+		return;
+	}
+	pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (pkt_fd < 0)
+		snprintf(setup_err, sizeof(setup_err),
+			 "socket(AF_PACKET, SOCK_RAW): %s", strerror(errno));
+}
+
+/* ---- cases ------------------------------------------------------------ */
+
+#define CHECK_RUN(res) do {						\
+	if ((res).err[0]) {						\
+		test_fail("%s", (res).err);				\
+		return;							\
+	}								\
+} while (0)
+
+#define DROPS_PORT(res) do {						\
+	CHECK_RUN(res);							\
+	ASSERT_EQ((res).dropped, NR_FRAMES,				\
+		  "frames to the drop port counted (XDP_DROP)");	\
+	ASSERT_EQ((res).rx_drop, 0,					\
+		  "datagrams delivered on the drop port");		\
+} while (0)
+
+#define PASSES_OTHER(res) do {						\
+	CHECK_RUN(res);							\
+	ASSERT_EQ((res).passed, NR_FRAMES,				\
+		  "frames to the pass port counted (XDP_PASS)");	\
+	ASSERT_EQ((res).rx_pass, NR_FRAMES,				\
+		  "datagrams delivered intact on the pass port");	\
+} while (0)
+
+#define DETACH_RESTORES(res) do {					\
+	CHECK_RUN(res);							\
+	ASSERT_EQ((res).after_rx_drop, NR_FRAMES,			\
+		  "drop-port datagrams delivered after detach");	\
+	ASSERT_EQ((res).after_dropped, (res).dropped,			\
+		  "drop-port frames counted after detach");		\
+} while (0)
+
+static void test_xdp_veth_drv_drops_port(void)
+{
+	DROPS_PORT(drv_res);
+}
+
+static void test_xdp_veth_drv_passes_other(void)
+{
+	PASSES_OTHER(drv_res);
+}
+
+static void test_xdp_veth_drv_detach_restores(void)
+{
+	DETACH_RESTORES(drv_res);
+}
+
+static void test_xdp_veth_skb_drops_port(void)
+{
+	DROPS_PORT(skb_res);
+}
+
+static void test_xdp_veth_skb_passes_other(void)
+{
+	PASSES_OTHER(skb_res);
+}
+
+static void test_xdp_veth_skb_detach_restores(void)
+{
+	DETACH_RESTORES(skb_res);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setup();
+	run_mode(XDP_FLAGS_DRV_MODE, &drv_res);
+	run_mode(XDP_FLAGS_SKB_MODE, &skb_res);
+
+	RUN_TEST("smoke", test_xdp_veth_drv_drops_port);
+	RUN_TEST("smoke", test_xdp_veth_drv_passes_other);
+	RUN_TEST("smoke", test_xdp_veth_drv_detach_restores);
+	RUN_TEST("smoke", test_xdp_veth_skb_drops_port);
+	RUN_TEST("smoke", test_xdp_veth_skb_passes_other);
+	RUN_TEST("smoke", test_xdp_veth_skb_detach_restores);
+
+	if (pkt_fd >= 0)
+		close(pkt_fd);
+	if (ifx)
+		link_del(ifx);			/* removes the peer too */
+	if (obj)
+		bpf_object__close(obj);
+	return test_exit();
+}
