@@ -60,6 +60,10 @@ if [ "$mode" = demo ]; then
 else
 	serial2=(-serial "file:$out")
 fi
+# Any oops, soft lockup or hung task ends the run at once (panic=-1 with
+# -no-reboot makes QEMU exit); the host reports the log.
+cmdline="console=ttyS0 panic=-1 oops=panic softlockup_panic=1"
+cmdline+=" hung_task_panic=1 moat.mode=$mode $append"
 start=$(date +%s)
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
@@ -67,8 +71,7 @@ timeout --foreground "$timeout" qemu-system-x86_64 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" "${serial2[@]}" \
 	-kernel "$kernel" -initrd "$BUILD/initramfs-$name.cpio.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 \
-		 hung_task_panic=1 moat.mode=$mode $append" 2> "$BUILD/guest/$name.qemu"
+	-append "$cmdline" 2> "$BUILD/guest/$name.qemu"
 rc=$?
 set -e
 echo "$(( $(date +%s) - start ))" > "$BUILD/guest/$name.seconds"

@@ -30,7 +30,9 @@ report() {	# report <cpu> <PASS|FAIL|SKIP> <rest of line>
 # Kernel messages that mean the kernel is unhealthy, whatever the tests said.
 SPLAT='BUG:|WARNING:|Oops|general protection fault|Kernel panic|KASAN|UBSAN'
 SPLAT+='|possible (recursive|circular) locking|inconsistent lock state'
-SPLAT+='|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|lockdep|INFO: task .* blocked'
+SPLAT+='|possible irq lock inversion|suspicious RCU usage|DEBUG_LOCKS_WARN_ON'
+SPLAT+='|lockdep is turned off|turning off the locking correctness validator'
+SPLAT+='|INFO: task .* blocked'
 SPLAT+='|rcu: INFO|soft lockup|hard LOCKUP|Call Trace:|double fault'
 SPLAT+='|unchecked MSR access|stack-protector|segfault at'
 

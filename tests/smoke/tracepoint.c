@@ -82,10 +82,13 @@ static const char *find_tracefs(void)
 	return NULL;
 }
 
-/* Offset of @field in events/@event/format, or -1. */
+/*
+ * Offset of @field in events/@event/format, or -1.  Lines look like
+ * "\tfield:char comm[16];\toffset:20;\tsize:16;\tsigned:1;".
+ */
 static int field_offset(const char *event, const char *field)
 {
-	char path[256], line[256], pat[80];
+	char path[256], line[256];
 	int off = -1;
 	FILE *f;
 
@@ -93,17 +96,18 @@ static int field_offset(const char *event, const char *field)
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	snprintf(pat, sizeof(pat), " %s;", field);
 	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, pat), *o;
+		char *decl = strstr(line, "field:"), *end, *name, *o;
 
-		if (!p)
-			p = strstr(line, field);	/* arrays: name[16]; */
-		if (!p || !strstr(line, "field:") ||
-		    (p[strlen(field) + (*p == ' ')] != ';' &&
-		     p[strlen(field) + (*p == ' ')] != '['))
+		if (!decl || !(end = strchr(decl, ';')))
 			continue;
-		o = strstr(line, "offset:");
+		*end = '\0';
+		name = strrchr(decl, ' ');	/* last word of the declaration */
+		name = name ? name + 1 : decl + 6;
+		name[strcspn(name, "[")] = '\0';
+		if (strcmp(name, field))
+			continue;
+		o = strstr(end + 1, "offset:");
 		if (o)
 			off = atoi(o + 7);
 		break;
