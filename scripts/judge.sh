@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Judging a guest run: shared by scripts/test.sh and its own self-test
+# (tests/host/judge-selftest.sh).  Sourced, never executed.  Needs $TOP.
+#
+# Results are counted in $pass, $fail and $skip.
+
+pass=0 fail=0 skip=0
+report() {	# report <cpu> <PASS|FAIL|SKIP> <rest of line>
+	printf '[%s] %s %s\n' "$1" "$2" "$3"
+	case "$2" in
+	PASS) pass=$((pass + 1)) ;;
+	FAIL) fail=$((fail + 1)) ;;
+	SKIP) skip=$((skip + 1)) ;;
+	esac
+}
+
+# Kernel messages that mean the kernel is unhealthy, whatever the tests said.
+SPLAT='BUG:|WARNING:|Oops|general protection fault|Kernel panic|KASAN|UBSAN'
+SPLAT+='|possible (recursive|circular) locking|inconsistent lock state'
+SPLAT+='|possible irq lock inversion|suspicious RCU usage|DEBUG_LOCKS_WARN_ON'
+SPLAT+='|lockdep is turned off|turning off the locking correctness validator'
+SPLAT+='|INFO: task .* blocked'
+SPLAT+='|rcu: INFO|soft lockup|hard LOCKUP|Call Trace:|double fault'
+SPLAT+='|unchecked MSR access|stack-protector|segfault at'
+
+check_console() {	# check_console <cpu> <console log>
+	local lines
+	lines=$(grep -E "$SPLAT" "$2" | head -40 || true)
+	if [ -n "$lines" ]; then
+		report "$1" FAIL "kernel/clean-log: the guest kernel reported problems:"
+		grep -E -A 25 -m 3 "$SPLAT" "$2" | sed 's/^/    | /' | head -80
+	else
+		report "$1" PASS "kernel/clean-log"
+	fi
+}
+
+check_verifier() {	# check_verifier <cpu> <guest output> [baseline]
+	local got want=${3:-$TOP/tests/baseline/test_verifier.txt}
+	got=$(mktemp)
+	"$TOP/scripts/tv-results.sh" < "$2" > "$got"
+	if [ ! -s "$got" ]; then
+		rm -f "$got"
+		report "$1" FAIL "selftests/test_verifier: no results (did it run?)"
+		grep '^TV' "$2" | tail -5 | sed 's/^/    | /'
+		return
+	fi
+	local diffs
+	diffs=$(diff "$want" "$got" | grep '^[<>]' || true)
+	rm -f "$got"
+	local summary
+	summary=$(grep -o 'Summary: .*' "$2" | tail -1)
+	if [ -n "$diffs" ]; then
+		report "$1" FAIL "selftests/test_verifier: results differ from tests/baseline/test_verifier.txt ($summary):"
+		echo "$diffs" | sed -e 's/^</    baseline:/' -e 's/^>/    now:     /' | head -60
+	else
+		report "$1" PASS "selftests/test_verifier: matches baseline ($summary, $(sed -n 's/^TV rc .* seconds //p' "$2") s)"
+	fi
+}
+
+judge_guest() {	# judge_guest <cpu> <guest output> <console log> <completed 0|1>
+	local cpu=$1 out=$2 console=$3 line
+	while IFS= read -r line; do
+		case "$line" in
+		PASS\ *|FAIL\ *|SKIP\ *) report "$cpu" "${line%% *}" "${line#* }" ;;
+		esac
+	done < <(cat "$out" 2>/dev/null)
+	if [ "$4" = 0 ] || ! grep -q '^GUEST done' "$out" 2>/dev/null; then
+		report "$cpu" FAIL "guest/completed: the guest did not finish (timeout, panic or hang); last console lines:"
+		tail -30 "$console" 2>/dev/null | sed 's/^/    | /'
+	fi
+	check_console "$cpu" "$console"
+	if grep -q '^TV rc' "$out" 2>/dev/null; then
+		check_verifier "$cpu" "$out"
+	fi
+}
