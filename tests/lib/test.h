@@ -9,7 +9,9 @@
  *   SKIP <suite>/<case>: <reason>
  *
  * The host-side runner counts these lines; the binary's exit status is
- * non-zero when any case failed.
+ * non-zero when any case failed.  With MOAT_VERBOSE set in the environment,
+ * test_info() adds "INFO <suite>/<case>: <text>" lines saying what a case
+ * observed (the demo shows them; the runner ignores them).
  *
  *	static void test_counts(void)
  *	{
@@ -29,6 +31,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct test_state {
@@ -66,6 +69,22 @@ static inline void test_skip(const char *fmt, ...)
 
 	test_cur.skipped = 1;
 	printf("SKIP %s/%s: ", test_cur.suite, test_cur.name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static inline void test_info(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline void test_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!getenv("MOAT_VERBOSE"))
+		return;
+	printf("INFO %s/%s: ", test_cur.suite, test_cur.name);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);

@@ -181,6 +181,9 @@ static void test_seccomp_kill_process_sigsys(void)
 			  code, why(code));
 		return;
 	}
+	test_info("child calling uname() under a KILL_PROCESS filter: %s %d",
+		  WIFSIGNALED(status) ? "killed by signal" : "status",
+		  WIFSIGNALED(status) ? WTERMSIG(status) : status);
 	ASSERT_TRUE(WIFSIGNALED(status), "child terminated by a signal");
 	ASSERT_EQ(WTERMSIG(status), SIGSYS, "signal that killed the child");
 }

@@ -144,6 +144,8 @@ out:
 static void test_socket_filter_counts_udp(void)
 {
 	CHECK_RUN(accept_res);
+	test_info("sent %d UDP datagrams over 127.0.0.1; the filter counted %llu",
+		  NR_DGRAMS, (unsigned long long)accept_res.count);
 	ASSERT_EQ(accept_res.count, NR_DGRAMS,
 		  "datagrams counted by accepting filter");
 	ASSERT_EQ(accept_res.last_seq, NR_DGRAMS - 1,
@@ -171,6 +173,8 @@ static void test_socket_filter_drop_counts(void)
 static void test_socket_filter_drop_blocks_delivery(void)
 {
 	CHECK_RUN(drop_res);
+	test_info("dropping filter: counted %llu, socket received %d",
+		  (unsigned long long)drop_res.count, (int)drop_res.received);
 	ASSERT_EQ(drop_res.received, 0,
 		  "datagrams received through dropping filter");
 }

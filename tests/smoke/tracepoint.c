@@ -221,6 +221,8 @@ static void test_tracepoint_fork_counts(void)
 		waitpid(pid, &status, 0);
 	}
 
+	test_info("forked %d children; sched_process_fork program counted %llu",
+		  NR_EVENTS, (unsigned long long)counter(CNT_FORKS));
 	ASSERT_EQ(counter(CNT_FORKS), NR_EVENTS, "forks counted by on_fork");
 	ASSERT_EQ(counter(CNT_CHILD_PID_SUM), pid_sum,
 		  "sum of child pids seen by on_fork (vs fork() results)");

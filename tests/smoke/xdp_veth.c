@@ -481,6 +481,10 @@ static void setup(void)
 
 #define DROPS_PORT(res) do {						\
 	CHECK_RUN(res);							\
+	test_info("XDP on veth: %d frames per port; dropped %llu, "	\
+		  "passed %llu, delivered %d", NR_FRAMES,		\
+		  (unsigned long long)(res).dropped,			\
+		  (unsigned long long)(res).passed, (int)(res).rx_pass); \
 	ASSERT_EQ((res).dropped, NR_FRAMES,				\
 		  "frames to the drop port counted (XDP_DROP)");	\
 	ASSERT_EQ((res).rx_drop, 0,					\
