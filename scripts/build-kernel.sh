@@ -15,10 +15,14 @@ ccache -M 8G >/dev/null
 
 kmake() { make -C "$KTREE" O="$KOUT" ARCH=x86_64 CC="ccache gcc" "$@"; }
 
-kmake -s tinyconfig >/dev/null
-"$KTREE/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" \
-	"${frags[@]}" >/dev/null
-kmake -s olddefconfig >/dev/null
+# Kconfig's "override ... changes choice state" notes are expected when a
+# fragment picks a different choice (e.g. PREEMPT): keep them in a log.
+{
+	kmake -s tinyconfig
+	"$KTREE/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" \
+		"${frags[@]}"
+	kmake -s olddefconfig
+} > "$BUILD/kconfig.log" 2>&1 || { cat "$BUILD/kconfig.log" >&2; die "configuration failed"; }
 
 bad=0
 while IFS= read -r line; do

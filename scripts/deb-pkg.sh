@@ -19,9 +19,11 @@ if [ "${DEBIAN_CONFIG:-0}" = 1 ]; then
 else
 	kmake -s defconfig >/dev/null
 fi
-"$KTREE/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
-	"$TOP/kernel/configs/release.config" >/dev/null
-kmake -s olddefconfig >/dev/null
+{
+	"$KTREE/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
+		"$TOP/kernel/configs/release.config"
+	kmake -s olddefconfig
+} > "$BUILD/deb/kconfig.log" 2>&1 || die "configuration failed (build/deb/kconfig.log)"
 grep -q '^CONFIG_BPF_MOAT=y' "$out/.config" || die "CONFIG_BPF_MOAT did not stick"
 grep -q '^CONFIG_MOAT_.*TEST.*=y' "$out/.config" && die "a test-only option is on in a release build"
 
