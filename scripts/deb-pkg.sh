@@ -25,7 +25,7 @@ fi
 	kmake -s olddefconfig
 } > "$BUILD/deb/kconfig.log" 2>&1 || die "configuration failed (build/deb/kconfig.log)"
 grep -q '^CONFIG_BPF_MOAT=y' "$out/.config" || die "CONFIG_BPF_MOAT did not stick"
-grep -q '^CONFIG_MOAT_.*TEST.*=y' "$out/.config" && die "a test-only option is on in a release build"
+grep -qE '^CONFIG_(PKS_TEST|BPF_MOAT_TEST[A-Z0-9_]*)=y' "$out/.config" && die "a test-only option is on in a release build"
 
 start=$(date +%s)
 kmake -j"$JOBS" LOCALVERSION=-moat KDEB_PKGVERSION="$(cat "$BUILD/kernel-version")-moat1" \
