@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include "test.h"
-#include "smoke.h"
+#include "bpfobj.h"
 
 #define NR_DGRAMS	32
 #define QUIET_MS	500	/* no datagram for this long: sender is done */

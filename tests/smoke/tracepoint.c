@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "test.h"
-#include "smoke.h"
+#include "bpfobj.h"
 
 #define NR_EVENTS	5
 

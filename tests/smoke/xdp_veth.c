@@ -32,7 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include "test.h"
-#include "smoke.h"
+#include "bpfobj.h"
 
 #define DEV_XDP		"moatxdp0"	/* XDP attached here, receives */
 #define DEV_PEER	"moatxdp1"	/* frames are injected here */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the smoke tests: locating and loading the BPF object
+ * Helpers shared by the guest tests: locating and loading the BPF object
  * that belongs to a test binary, and small map accessors.
  *
  * A binary at <dir>/<name> (e.g. /tests/bin/smoke/socket_filter) finds its
- * object at <dir>/../../bpf/smoke/<name>.bpf.o, so the tree can be moved.
+ * object at <dir>/../../bpf/<suite>/<name>.bpf.o, so the tree can be moved.
  */
-#ifndef MOAT_SMOKE_H
-#define MOAT_SMOKE_H
+#ifndef MOAT_BPFOBJ_H
+#define MOAT_BPFOBJ_H
 
 #include <errno.h>
 #include <limits.h>
@@ -17,8 +17,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-/* Path of the BPF object for test binary @name; "" if /proc is missing. */
-static inline const char *smoke_obj_path(const char *name)
+/* Path of the BPF object of test @suite/@name; "" if /proc is missing. */
+static inline const char *smoke_obj_path(const char *suite, const char *name)
 {
 	static char path[PATH_MAX];
 	char exe[PATH_MAX - 64];
@@ -33,18 +33,20 @@ static inline const char *smoke_obj_path(const char *name)
 	if (!slash)
 		return "";
 	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/../../bpf/smoke/%s.bpf.o", exe, name);
+	snprintf(path, sizeof(path), "%s/../../bpf/%s/%s.bpf.o", exe, suite,
+		 name);
 	return path;
 }
 
 /*
- * Open and load the object of test binary @name.  On failure returns NULL
+ * Open and load the object of test @suite/@name.  On failure returns NULL
  * and writes a reason to @err.
  */
-static inline struct bpf_object *smoke_load(const char *name, char *err,
-					    size_t errlen)
+static inline struct bpf_object *smoke_load_suite(const char *suite,
+						  const char *name, char *err,
+						  size_t errlen)
 {
-	const char *path = smoke_obj_path(name);
+	const char *path = smoke_obj_path(suite, name);
 	struct bpf_object *obj;
 	int ret;
 
@@ -68,6 +70,13 @@ static inline struct bpf_object *smoke_load(const char *name, char *err,
 		return NULL;
 	}
 	return obj;
+}
+
+/* Open and load the object of smoke test @name. */
+static inline struct bpf_object *smoke_load(const char *name, char *err,
+					    size_t errlen)
+{
+	return smoke_load_suite("smoke", name, err, errlen);
 }
 
 /* Find a map / program fd by name; -1 (and a reason in @err) if missing. */
@@ -106,4 +115,4 @@ static inline int smoke_set(int fd, __u32 key, __u64 val)
 	return bpf_map_update_elem(fd, &key, &val, BPF_ANY) ? -errno : 0;
 }
 
-#endif /* MOAT_SMOKE_H */
+#endif /* MOAT_BPFOBJ_H */
