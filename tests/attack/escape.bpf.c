@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Programs that pass the verifier and still read or write kernel memory,
+ * through CONFIG_BPF_MOAT_TEST's bpf_moat_test_escape(): it returns its
+ * argument at run time while the verifier believes it returns 0.  Each
+ * program moves one kind of pointer the verifier trusts (map value, stack,
+ * context, packet) by a "zero" offset onto cfg->target.
+ *
+ * To build the offset, a program stores its own pointer into the map and
+ * loads it back as a plain number (privileged programs may leak pointers
+ * into maps); the volatile accesses keep clang from forwarding the pointer.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+extern __u64 bpf_moat_test_escape(__u64 value) __ksym;
+
+struct attack_cfg {
+	__u64 target;		/* kernel address to hit */
+	__u64 write_val;	/* map_write: value to store there */
+	__u64 ctx_adjust;	/* ctx_read: offset of sk_buff.len */
+	__u64 result;		/* what the program read */
+	__u64 scratch;		/* pointer -> number conversion */
+	__u64 ran;		/* set when the program got to the end */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct attack_cfg);
+} cfg_map SEC(".maps");
+
+static __always_inline struct attack_cfg *cfg(void)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(&cfg_map, &key);
+}
+
+/* @ptr as a number, laundered through the map. */
+static __always_inline __u64 addr_of(struct attack_cfg *c, void *ptr)
+{
+	*(volatile __u64 *)&c->scratch = (__u64)ptr;
+	return *(volatile __u64 *)&c->scratch;
+}
+
+SEC("socket")
+int escape_value(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+
+	if (!c)
+		return 0;
+	c->result = bpf_moat_test_escape(c->target);
+	c->ran = 1;
+	return 0;
+}
+
+SEC("socket")
+int map_read(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *p;
+
+	if (!c)
+		return 0;
+	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
+	c->result = *p;
+	c->ran = 1;
+	return 0;
+}
+
+SEC("socket")
+int map_write(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *p;
+
+	if (!c)
+		return 0;
+	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
+	*p = c->write_val;
+	c->ran = 1;
+	return 0;
+}
+
+SEC("socket")
+int stack_read(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 buf[2] = { 1, 2 };
+	volatile __u64 *p;
+
+	if (!c)
+		return 0;
+	p = (void *)buf + bpf_moat_test_escape(c->target -
+					       addr_of(c, (void *)buf));
+	c->result = *p;
+	c->ran = 1;
+	return 0;
+}
+
+SEC("socket")
+int ctx_read(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	struct __sk_buff *s;
+
+	if (!c)
+		return 0;
+	/* s->len is rewritten into a load of sk_buff.len: aim below it. */
+	s = (void *)skb + bpf_moat_test_escape(c->target - c->ctx_adjust -
+					       addr_of(c, skb));
+	c->result = s->len;
+	c->ran = 1;
+	return 0;
+}
+
+SEC("xdp")
+int pkt_read(struct xdp_md *xdp)
+{
+	void *data = (void *)(long)xdp->data;
+	void *data_end = (void *)(long)xdp->data_end;
+	struct attack_cfg *c = cfg();
+	__u64 *p;
+
+	if (!c || data + sizeof(__u64) > data_end)
+		return XDP_PASS;
+	p = data + bpf_moat_test_escape(c->target - addr_of(c, data));
+	c->result = *p;
+	c->ran = 1;
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
