@@ -5,16 +5,23 @@
  * the fdinfo fields.
  *
  * Isolation itself is not implemented yet, so "must be isolated" always
- * ends in a refusal with EOPNOTSUPP and a "MOAT:" verifier-log line.
+ * ends in a refusal with EOPNOTSUPP and a "MOAT:" verifier-log line; for
+ * classic BPF filters (seccomp, SO_ATTACH_FILTER) only policy 2 applies.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <linux/bpf.h>
 
 #include "test.h"
 
@@ -163,6 +170,84 @@ static void test_all_refuses_every_load(void)
 	check_refused(ret, "load without flag, kernel.bpf_moat=2");
 }
 
+/* Classic BPF programs that accept every packet / allow every syscall. */
+static struct sock_filter accept_all[] = {
+	{ .code = BPF_RET | BPF_K, .k = 0xffffffff },
+};
+static struct sock_fprog accept_prog = { .len = 1, .filter = accept_all };
+static struct sock_filter allow_all[] = {
+	{ .code = BPF_RET | BPF_K, .k = SECCOMP_RET_ALLOW },
+};
+static struct sock_fprog allow_prog = { .len = 1, .filter = allow_all };
+
+/* Attach a classic socket filter to a fresh UDP socket: 0 or -errno. */
+static int attach_classic(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &accept_prog,
+		       sizeof(accept_prog)))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Install a seccomp filter in a child: 0 or -errno seen by the child. */
+static int install_seccomp(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+			_exit(100);
+		if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+			    &allow_prog))
+			_exit(errno);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}
+
+static void test_off_allows_classic_filters(void)
+{
+	ASSERT_EQ(write_mode("0"), 0, "writing 0");
+	ASSERT_EQ(attach_classic(), 0, "SO_ATTACH_FILTER, kernel.bpf_moat=0");
+	ASSERT_EQ(install_seccomp(), 0, "seccomp filter, kernel.bpf_moat=0");
+}
+
+static void test_on_request_allows_classic_filters(void)
+{
+	int sock, sec;
+
+	ASSERT_EQ(write_mode("1"), 0, "writing 1");
+	sock = attach_classic();
+	sec = install_seccomp();
+	write_mode("0");
+	ASSERT_EQ(sock, 0, "SO_ATTACH_FILTER, kernel.bpf_moat=1");
+	ASSERT_EQ(sec, 0, "seccomp filter, kernel.bpf_moat=1");
+}
+
+static void test_all_refuses_classic_filters(void)
+{
+	int sock, sec;
+
+	ASSERT_EQ(write_mode("2"), 0, "writing 2");
+	sock = attach_classic();
+	sec = install_seccomp();
+	write_mode("0");
+	test_info("kernel.bpf_moat=2: SO_ATTACH_FILTER -> %s, seccomp -> %s",
+		  strerror(-sock), strerror(-sec));
+	ASSERT_EQ(sock, -EOPNOTSUPP, "SO_ATTACH_FILTER, kernel.bpf_moat=2");
+	ASSERT_EQ(sec, -EOPNOTSUPP, "seccomp filter, kernel.bpf_moat=2");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -177,6 +262,9 @@ int main(void)
 	RUN_TEST("moat", test_on_request_plain_load_unaffected);
 	RUN_TEST("moat", test_on_request_flag_refused);
 	RUN_TEST("moat", test_all_refuses_every_load);
+	RUN_TEST("moat", test_off_allows_classic_filters);
+	RUN_TEST("moat", test_on_request_allows_classic_filters);
+	RUN_TEST("moat", test_all_refuses_classic_filters);
 	write_mode("0");
 	return test_exit();
 }
