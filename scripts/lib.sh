@@ -14,7 +14,7 @@ JOBS=${JOBS:-$(nproc)}
 # One compiler cache per user, shared by all clones and build directories:
 # paths are hashed relative to $BUILD, so a fresh clone reuses the objects
 # of an earlier build of the same sources.
-export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/moat-ccache}
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-$BUILD}/.cache}/moat-ccache}
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 export KBUILD_BUILD_USER=moat KBUILD_BUILD_HOST=moat
 export KBUILD_BUILD_TIMESTAMP=${KBUILD_BUILD_TIMESTAMP:-2024-01-01}
