@@ -2,7 +2,7 @@
 /*
  * PKS foundation: enumeration and enabling, rights per key, fault handlers,
  * keys on kernel mappings, per-task rights across context switches, CPU
- * hotplug.  Most checks run inside the kernel (CONFIG_PKS_TEST,
+ * hotplug, restricted windows and the entry code.  Most checks run inside the kernel (CONFIG_PKS_TEST,
  * /sys/kernel/debug/pks/test); this program drives them, one case each.
  *
  * On a CPU without PKS (CPUID.(7,0):ECX[31] clear) every case is skipped.
@@ -140,6 +140,19 @@ KERNEL_CASE(refuse_bad_ranges)
 KERNEL_CASE(context_switch)
 KERNEL_CASE(switch_cost)
 
+/*
+ * Restricted windows (key 0 access-disabled) and the entry code: keys of
+ * the memory event delivery touches; timer interrupts, IPIs and NMIs
+ * inside windows on every CPU; a key-0 access aborting a window through
+ * the key-0 fault handler; two tasks preempting each other inside windows
+ * on one CPU; no entry-code WRMSR for interrupts outside windows.
+ */
+KERNEL_CASE(entry_keys)
+KERNEL_CASE(entry_irqs)
+KERNEL_CASE(entry_fault)
+KERNEL_CASE(entry_preempt)
+KERNEL_CASE(entry_cost)
+
 /* Enumeration: "pks" in /proc/cpuinfo exactly when the CPU has PKS. */
 static void test_enabled(void)
 {
@@ -209,6 +222,11 @@ int main(void)
 	RUN_TEST(SUITE, test_refuse_bad_ranges);
 	RUN_TEST(SUITE, test_context_switch);
 	RUN_TEST(SUITE, test_switch_cost);
+	RUN_TEST(SUITE, test_entry_keys);
+	RUN_TEST(SUITE, test_entry_irqs);
+	RUN_TEST(SUITE, test_entry_fault);
+	RUN_TEST(SUITE, test_entry_preempt);
+	RUN_TEST(SUITE, test_entry_cost);
 	RUN_TEST(SUITE, test_cpu_hotplug);
 	return test_exit();
 }
