@@ -44,8 +44,8 @@ deb-pkg:
 
 checkpatch:
 	scripts/kernel-tree.sh
-	build/linux/scripts/checkpatch.pl --no-tree --no-signoff \
-		--ignore FILE_PATH_CHANGES kernel/patches/*.patch
+	cd build/linux && ./scripts/checkpatch.pl --no-tree --no-signoff \
+		--ignore FILE_PATH_CHANGES $(CURDIR)/kernel/patches/*.patch
 
 clean:
 	rm -rf build/kbuild build/tests build/guest build/initramfs*
