@@ -144,6 +144,14 @@ static inline int test_exit(void)
 	}								\
 } while (0)
 
+/* Fail the case with the message a setup step left in @err, if any. */
+#define ASSERT_NO_SETUP_ERR(err) do {					\
+	if ((err)[0]) {							\
+		test_fail("%s", (err));					\
+		return;							\
+	}								\
+} while (0)
+
 #define ASSERT_TRUE(cond, what) do {					\
 	if (!(cond)) {							\
 		test_fail("%s: condition '%s' is false", (what), #cond); \

@@ -134,16 +134,9 @@ out:
 		close(tx);
 }
 
-#define CHECK_RUN(res) do {						\
-	if ((res).err[0]) {						\
-		test_fail("%s", (res).err);				\
-		return;							\
-	}								\
-} while (0)
-
 static void test_socket_filter_counts_udp(void)
 {
-	CHECK_RUN(accept_res);
+	ASSERT_NO_SETUP_ERR(accept_res.err);
 	test_info("sent %d UDP datagrams over 127.0.0.1; the filter counted %llu",
 		  NR_DGRAMS, (unsigned long long)accept_res.count);
 	ASSERT_EQ(accept_res.count, NR_DGRAMS,
@@ -154,7 +147,7 @@ static void test_socket_filter_counts_udp(void)
 
 static void test_socket_filter_accept_delivers(void)
 {
-	CHECK_RUN(accept_res);
+	ASSERT_NO_SETUP_ERR(accept_res.err);
 	ASSERT_EQ(accept_res.received, NR_DGRAMS,
 		  "datagrams received through accepting filter");
 	ASSERT_EQ(accept_res.intact, NR_DGRAMS,
@@ -163,7 +156,7 @@ static void test_socket_filter_accept_delivers(void)
 
 static void test_socket_filter_drop_counts(void)
 {
-	CHECK_RUN(drop_res);
+	ASSERT_NO_SETUP_ERR(drop_res.err);
 	ASSERT_EQ(drop_res.count, NR_DGRAMS,
 		  "datagrams counted by dropping filter");
 	ASSERT_EQ(drop_res.last_seq, NR_DGRAMS - 1,
@@ -172,7 +165,7 @@ static void test_socket_filter_drop_counts(void)
 
 static void test_socket_filter_drop_blocks_delivery(void)
 {
-	CHECK_RUN(drop_res);
+	ASSERT_NO_SETUP_ERR(drop_res.err);
 	test_info("dropping filter: counted %llu, socket received %d",
 		  (unsigned long long)drop_res.count, (int)drop_res.received);
 	ASSERT_EQ(drop_res.received, 0,

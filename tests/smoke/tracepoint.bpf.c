@@ -49,34 +49,7 @@ struct signal_generate_ctx {
 enum { CFG_PID, CFG_SIG, CFG_MAX };
 enum { CNT_FORKS, CNT_CHILD_PID_SUM, CNT_SIGNALS, CNT_MAX };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CFG_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-static __always_inline __u64 cfg(__u32 key)
-{
-	__u64 *val = bpf_map_lookup_elem(&config, &key);
-
-	return val ? *val : 0;
-}
-
-static __always_inline void add(__u32 key, __u64 n)
-{
-	__u64 *val = bpf_map_lookup_elem(&counters, &key);
-
-	if (val)
-		__sync_fetch_and_add(val, n);
-}
+#include "counters.bpf.h"
 
 SEC("tracepoint/sched/sched_process_fork")
 int on_fork(struct sched_process_fork_ctx *ctx)

@@ -19,34 +19,7 @@
 enum { CFG_DROP_PORT, CFG_PASS_PORT, CFG_MAX };
 enum { CNT_DROPPED, CNT_PASSED, CNT_MAX };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CFG_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-static __always_inline __u64 cfg(__u32 key)
-{
-	__u64 *val = bpf_map_lookup_elem(&config, &key);
-
-	return val ? *val : 0;
-}
-
-static __always_inline void count(__u32 key)
-{
-	__u64 *val = bpf_map_lookup_elem(&counters, &key);
-
-	if (val)
-		__sync_fetch_and_add(val, 1);
-}
+#include "counters.bpf.h"
 
 SEC("xdp")
 int xdp_drop_port(struct xdp_md *ctx)
@@ -71,11 +44,11 @@ int xdp_drop_port(struct xdp_md *ctx)
 
 	dport = bpf_ntohs(udp->dest);
 	if (dport == cfg(CFG_DROP_PORT)) {
-		count(CNT_DROPPED);
+		add(CNT_DROPPED, 1);
 		return XDP_DROP;
 	}
 	if (dport == cfg(CFG_PASS_PORT))
-		count(CNT_PASSED);
+		add(CNT_PASSED, 1);
 	return XDP_PASS;
 }
 

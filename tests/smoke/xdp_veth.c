@@ -472,15 +472,8 @@ static void setup(void)
 
 /* ---- cases ------------------------------------------------------------ */
 
-#define CHECK_RUN(res) do {						\
-	if ((res).err[0]) {						\
-		test_fail("%s", (res).err);				\
-		return;							\
-	}								\
-} while (0)
-
 #define DROPS_PORT(res) do {						\
-	CHECK_RUN(res);							\
+	ASSERT_NO_SETUP_ERR((res).err);					\
 	test_info("XDP on veth: %d frames per port; dropped %llu, "	\
 		  "passed %llu, delivered %d", NR_FRAMES,		\
 		  (unsigned long long)(res).dropped,			\
@@ -492,7 +485,7 @@ static void setup(void)
 } while (0)
 
 #define PASSES_OTHER(res) do {						\
-	CHECK_RUN(res);							\
+	ASSERT_NO_SETUP_ERR((res).err);					\
 	ASSERT_EQ((res).passed, NR_FRAMES,				\
 		  "frames to the pass port counted (XDP_PASS)");	\
 	ASSERT_EQ((res).rx_pass, NR_FRAMES,				\
@@ -500,7 +493,7 @@ static void setup(void)
 } while (0)
 
 #define DETACH_RESTORES(res) do {					\
-	CHECK_RUN(res);							\
+	ASSERT_NO_SETUP_ERR((res).err);					\
 	ASSERT_EQ((res).after_rx_drop, NR_FRAMES,			\
 		  "drop-port datagrams delivered after detach");	\
 	ASSERT_EQ((res).after_dropped, (res).dropped,			\
