@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Verifier-escape attacks, MOAT off: proof that the attacks are real.
+ * Verifier-escape attacks, with MOAT off and on.
  *
  * Each program in escape.bpf.c passes the verifier, then uses the test
  * kernel's bpf_moat_test_escape() (CONFIG_BPF_MOAT_TEST) to move a pointer
- * the verifier trusts onto the kernel canary in moat_test/canary.  With
- * kernel.bpf_moat=0 each attack must really read the canary's value or
- * overwrite it: the same programs are what MOAT has to contain once
- * isolation exists.
+ * the verifier trusts onto the kernel canary in moat_test/canary.
+ *
+ * MOAT off (kernel.bpf_moat=0): each attack really reads the canary's
+ * value or overwrites it.  This proves the attacks are real.
+ *
+ * MOAT on (the same programs loaded with BPF_F_MOAT, kernel.bpf_moat=1):
+ * each attack is terminated at the access: it never gets to the end, the
+ * verdict is the safe one (0, drop), the program's moat_violations count
+ * goes up by one, the canary keeps its value, and the violation is
+ * reported by the bpf_moat_violation tracepoint and the kernel log.  On a
+ * CPU without PKS these cases are skipped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +28,7 @@
 
 #include "test.h"
 #include "bpfobj.h"
+#include "moat.h"
 
 #define CANARY "/sys/kernel/debug/moat_test/canary"
 
@@ -33,9 +41,11 @@ struct attack_cfg {
 	__u64 ran;
 };
 
-static struct bpf_object *obj;
-static int cfg_fd = -1;
-static char setup_err[256];
+#define TRACEFS "/sys/kernel/tracing"
+
+static struct bpf_object *obj, *mobj;	/* MOAT off, MOAT on */
+static int cfg_fd = -1, mcfg_fd = -1;
+static char setup_err[256], msetup_err[256];
 
 /* Address and value of the canary; 0 on success. */
 static int canary(__u64 *addr, __u64 *val)
@@ -85,10 +95,14 @@ static long long btf_offset(const char *type, const char *member)
 	return off;
 }
 
-/* Run program @name once on a 64-byte packet with @cfg; 0 or -errno. */
-static int run(const char *name, struct attack_cfg *cfg)
+/*
+ * Run program @name of @o once on a 64-byte packet with @cfg in map @map:
+ * 0 or -errno.  The program's return value goes to @retval.
+ */
+static int run_in(struct bpf_object *o, int map, const char *name,
+		  struct attack_cfg *cfg, __u32 *retval)
 {
-	struct bpf_program *prog = bpf_object__find_program_by_name(obj, name);
+	struct bpf_program *prog = bpf_object__find_program_by_name(o, name);
 	unsigned char pkt[64] = { [12] = 0x08 };	/* IPv4 ethertype */
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = pkt,
@@ -101,12 +115,19 @@ static int run(const char *name, struct attack_cfg *cfg)
 	if (!prog)
 		return -ENOENT;
 	cfg->ran = 0;
-	if (bpf_map_update_elem(cfg_fd, &key, cfg, BPF_ANY))
+	if (bpf_map_update_elem(map, &key, cfg, BPF_ANY))
 		return -errno;
 	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 	if (err)
 		return err;
-	return bpf_map_lookup_elem(cfg_fd, &key, cfg) ? -errno : 0;
+	if (retval)
+		*retval = opts.retval;
+	return bpf_map_lookup_elem(map, &key, cfg) ? -errno : 0;
+}
+
+static int run(const char *name, struct attack_cfg *cfg)
+{
+	return run_in(obj, cfg_fd, name, cfg, NULL);
 }
 
 static int ready(void)
@@ -189,6 +210,214 @@ static void test_map_oob_write_moat_off(void)
 	ASSERT_EQ(after, c.write_val, "canary after the write attack (MOAT off)");
 }
 
+/* --- MOAT on */
+
+/* Common precondition of the MOAT-on cases. */
+static int moat_ready(void)
+{
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return 0;
+	}
+	if (setup_err[0] || msetup_err[0]) {
+		test_fail("%s", setup_err[0] ? setup_err : msetup_err);
+		return 0;
+	}
+	return 1;
+}
+
+static long long violations(const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(mobj, name);
+
+	return p ? fdinfo(bpf_program__fd(p), "moat_violations") : -1;
+}
+
+static void test_isolated_programs_loaded(void)
+{
+	struct bpf_program *p;
+
+	if (!moat_ready())
+		return;
+	bpf_object__for_each_program(p, mobj) {
+		if (!bpf_program__autoload(p))
+			continue;
+		ASSERT_EQ(fdinfo(bpf_program__fd(p), "moat_isolated"), 1,
+			  bpf_program__name(p));
+	}
+}
+
+/* A legitimate isolated run: map access, a kfunc call, its result. */
+static void test_escape_value_isolated(void)
+{
+	struct attack_cfg c = { .target = 0x1234567890ULL };
+	__u32 ret = 1;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(run_in(mobj, mcfg_fd, "escape_value", &c, &ret),
+		  "run escape_value");
+	ASSERT_EQ(c.ran, 1, "isolated program ran to the end");
+	ASSERT_EQ(c.result, 0x1234567890ULL, "kfunc result through the gate");
+	ASSERT_EQ(ret, 0, "verdict");
+	ASSERT_EQ(violations("escape_value"), 0, "moat_violations");
+}
+
+/* Run attack @name isolated; check it was stopped and the canary kept. */
+static void contained(const char *name, __u64 adjust)
+{
+	struct attack_cfg c = { .ctx_adjust = adjust,
+				.write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after;
+	long long v0 = violations(name);
+	__u32 ret = 1;
+
+	ASSERT_OK(canary(&addr, &before), "read " CANARY);
+	c.target = addr;
+	ASSERT_OK(run_in(mobj, mcfg_fd, name, &c, &ret), name);
+	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
+	test_info("%s, MOAT on: ran %llu, verdict %u, read 0x%llx, canary 0x%llx -> 0x%llx, violations %lld -> %lld",
+		  name, (unsigned long long)c.ran, ret,
+		  (unsigned long long)c.result, (unsigned long long)before,
+		  (unsigned long long)after, v0, violations(name));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(ret, 0, "verdict of the terminated socket filter (drop)");
+	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
+	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
+	ASSERT_EQ(violations(name), v0 + 1, "moat_violations");
+}
+
+static void test_map_oob_read_moat_on(void)
+{
+	if (moat_ready())
+		contained("map_read", 0);
+}
+
+static void test_map_oob_write_moat_on(void)
+{
+	if (moat_ready())
+		contained("map_write", 0);
+}
+
+static void test_stack_oob_read_moat_on(void)
+{
+	if (moat_ready())
+		contained("stack_read", 0);
+}
+
+static void test_ctx_oob_read_moat_on(void)
+{
+	long long off = btf_offset("sk_buff", "len");
+
+	if (!moat_ready())
+		return;
+	ASSERT_GE(off, 0, "offset of sk_buff.len in vmlinux BTF");
+	contained("ctx_read", off);
+}
+
+/* Write @val to tracefs file @file: 0 or -errno. */
+static int tracefs_write(const char *file, const char *val)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Whether the trace buffer or the kernel log holds @needle. */
+static int file_has(const char *path, const char *needle, int nonblock)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | (nonblock ? O_NONBLOCK : 0)), found = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	/* /dev/kmsg returns one record per read. */
+	while (!found && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		found = strstr(buf, needle) != NULL;
+	}
+	close(fd);
+	return found;
+}
+
+/* The violation is visible: tracepoint event and kernel log line. */
+static void test_violation_reported(void)
+{
+	struct bpf_program *p;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct attack_cfg c = {};
+	char want[64];
+	__u64 addr, val;
+	int err;
+
+	if (!moat_ready())
+		return;
+	p = bpf_object__find_program_by_name(mobj, "map_read");
+	ASSERT_TRUE(p != NULL, "map_read");
+	ASSERT_OK(bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len),
+		  "prog info");
+	ASSERT_OK(canary(&addr, &val), "read " CANARY);
+	ASSERT_OK(tracefs_write("trace", ""), "clearing the trace buffer");
+	ASSERT_OK(tracefs_write("events/bpf_moat/bpf_moat_violation/enable",
+				"1"), "enabling bpf_moat:bpf_moat_violation");
+	c.target = addr;
+	err = run_in(mobj, mcfg_fd, "map_read", &c, NULL);
+	tracefs_write("events/bpf_moat/bpf_moat_violation/enable", "0");
+	ASSERT_OK(err, "map_read");
+	snprintf(want, sizeof(want), "prog_id=%u name=map_read", info.id);
+	ASSERT_TRUE(file_has(TRACEFS "/trace", want, 0),
+		    "bpf_moat_violation event in the trace buffer");
+	snprintf(want, sizeof(want), "MOAT: terminated program %u 'map_read'",
+		 info.id);
+	ASSERT_TRUE(file_has("/dev/kmsg", want, 1), "kernel log line");
+}
+
+/* Open the object again with BPF_F_MOAT on every socket program. */
+static struct bpf_object *load_isolated(char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	struct bpf_object *o;
+	int ret;
+
+	o = bpf_object__open_file(smoke_obj_path("attack", "escape"), NULL);
+	ret = libbpf_get_error(o);
+	if (ret) {
+		snprintf(err, errlen, "opening escape.bpf.o: %s", strerror(-ret));
+		return NULL;
+	}
+	bpf_object__for_each_program(p, o) {
+		if (bpf_program__type(p) == BPF_PROG_TYPE_SOCKET_FILTER)
+			bpf_program__set_flags(p, bpf_program__flags(p) |
+						  BPF_F_MOAT);
+		else	/* XDP is not isolated yet */
+			bpf_program__set_autoload(p, false);
+	}
+	if (moat_set_mode("1")) {
+		snprintf(err, errlen, "cannot write " MOAT_SYSCTL);
+		bpf_object__close(o);
+		return NULL;
+	}
+	ret = bpf_object__load(o);
+	moat_set_mode("0");
+	if (ret) {
+		snprintf(err, errlen, "loading escape.bpf.o isolated: %s",
+			 strerror(-ret));
+		bpf_object__close(o);
+		return NULL;
+	}
+	return o;
+}
+
 int main(void)
 {
 	__u64 addr, val;
@@ -202,6 +431,12 @@ int main(void)
 		;
 	else
 		cfg_fd = bpf_object__find_map_fd_by_name(obj, "cfg_map");
+	if (cpu_has_pks() && !setup_err[0]) {
+		mobj = load_isolated(msetup_err, sizeof(msetup_err));
+		if (mobj)
+			mcfg_fd = bpf_object__find_map_fd_by_name(mobj,
+								  "cfg_map");
+	}
 
 	RUN_TEST("attack", test_escape_returns_runtime_value);
 	RUN_TEST("attack", test_map_oob_read_moat_off);
@@ -209,6 +444,15 @@ int main(void)
 	RUN_TEST("attack", test_stack_oob_read_moat_off);
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
+	RUN_TEST("attack", test_isolated_programs_loaded);
+	RUN_TEST("attack", test_escape_value_isolated);
+	RUN_TEST("attack", test_map_oob_read_moat_on);
+	RUN_TEST("attack", test_map_oob_write_moat_on);
+	RUN_TEST("attack", test_stack_oob_read_moat_on);
+	RUN_TEST("attack", test_ctx_oob_read_moat_on);
+	RUN_TEST("attack", test_violation_reported);
+	if (mobj)
+		bpf_object__close(mobj);
 	if (obj)
 		bpf_object__close(obj);
 	return test_exit();

@@ -4,13 +4,9 @@
  * (CPUID.(EAX=7,ECX=0):ECX[31]), 1 otherwise.  Tells the guest what the
  * (virtual) CPU offers, independent of whether the kernel enabled it.
  */
-#include <cpuid.h>
+#include "moat.h"
 
 int main(void)
 {
-	unsigned int eax, ebx, ecx, edx;
-
-	if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
-		return 1;
-	return (ecx >> 31) & 1 ? 0 : 1;
+	return cpu_has_pks() ? 0 : 1;
 }

@@ -15,6 +15,37 @@ for t in $(find /tests/bin -type f | sort); do
 	rm -f $out
 done
 
+# The legitimate programs of these suites once more, every program
+# isolated (kernel.bpf_moat=2): their results must not change.  The
+# programs must really have run isolated: MOAT's run count goes up.
+ISOLATED="smoke/socket_filter smoke/tracepoint"
+moat_runs() {
+	awk '$1 == "runs" { print $2 }' /sys/kernel/debug/bpf_moat/stats 2>/dev/null
+}
+if ! /tests/cpuid-pks; then
+	echo "SKIP isolated/smoke: CPU has no PKS"
+else
+	before=$(moat_runs)
+	echo 2 > /proc/sys/kernel/bpf_moat
+	for t in $ISOLATED; do
+		out=/tmp/out.$$
+		MOAT_TEST_SUFFIX=@isolated /tests/bin/$t > $out 2>&1
+		rc=$?
+		cat $out
+		if [ $rc -ne 0 ] && ! grep -q '^FAIL ' $out; then
+			echo "FAIL $t@isolated: exited with status $rc without reporting a failure"
+		fi
+		rm -f $out
+	done
+	echo 0 > /proc/sys/kernel/bpf_moat
+	after=$(moat_runs)
+	if [ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ]; then
+		echo "PASS isolated/smoke_programs_ran_isolated"
+	else
+		echo "FAIL isolated/smoke_programs_ran_isolated: MOAT runs '$before' -> '$after'"
+	fi
+fi
+
 if [ -x /tests/test_verifier ]; then
 	echo 0 > /proc/sys/kernel/unprivileged_bpf_disabled
 	start=$(cut -d' ' -f1 /proc/uptime)

@@ -92,8 +92,24 @@ static inline void test_info(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/*
+ * The suite name as printed: @suite, plus $MOAT_TEST_SUFFIX when set (the
+ * guest runs some suites a second time, isolated, as "<suite>@isolated").
+ */
+static inline const char *test_suite_name(const char *suite)
+{
+	static char name[64];
+	const char *suffix = getenv("MOAT_TEST_SUFFIX");
+
+	if (!suffix)
+		return suite;
+	snprintf(name, sizeof(name), "%s%s", suite, suffix);
+	return name;
+}
+
 #define RUN_TEST(suite_, fn) do {					\
-	test_cur = (struct test_state){ .suite = (suite_), .name = #fn,	\
+	test_cur = (struct test_state){ .suite = test_suite_name(suite_), \
+					 .name = #fn,			\
 					 .nr_fail = test_cur.nr_fail };	\
 	if (!strncmp(test_cur.name, "test_", 5))			\
 		test_cur.name += 5;					\

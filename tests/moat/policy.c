@@ -4,9 +4,12 @@
  * flag, the refusal of programs that must be isolated but cannot be, and
  * the fdinfo fields.
  *
- * Isolation itself is not implemented yet, so "must be isolated" always
- * ends in a refusal with EOPNOTSUPP and a "MOAT:" verifier-log line; for
- * classic BPF filters (seccomp, SO_ATTACH_FILTER) only policy 2 applies.
+ * On a CPU with PKS, "must be isolated" means the program loads isolated
+ * (fdinfo moat_isolated 1) if MOAT covers it, and is refused with
+ * EOPNOTSUPP and a "MOAT:" verifier-log line naming the reason if not; on
+ * a CPU without PKS every such load is refused.  Classic BPF filters
+ * (seccomp, SO_ATTACH_FILTER) cannot ask: only policy 2 applies to them,
+ * and they are not isolated yet.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,48 +27,24 @@
 #include <bpf/bpf.h>
 
 #include "test.h"
-
-#define SYSCTL "/proc/sys/kernel/bpf_moat"
-
-#ifndef BPF_F_MOAT
-#define BPF_F_MOAT (1U << 16)
-#endif
+#include "moat.h"
 
 static char log_buf[4096];
 
-static int read_mode(void)
-{
-	char buf[16] = "";
-	int fd = open(SYSCTL, O_RDONLY);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) <= 0)
-		buf[0] = '\0';
-	close(fd);
-	return buf[0] ? atoi(buf) : -1;
-}
-
-/* 0, or -errno of the write */
-static int write_mode(const char *val)
-{
-	int fd = open(SYSCTL, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Load "r0 = 0; exit" as a socket filter: fd, or -errno. */
-static int load(__u32 flags)
+/*
+ * Load "r1 = map (if @map_fd >= 0); r0 = 0; exit" as a program of @type:
+ * fd, or -errno.
+ */
+static int load_type(enum bpf_prog_type type, int map_fd, __u32 flags)
 {
 	struct bpf_insn insns[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+		{ },
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
+	int skip = map_fd < 0 ? 2 : 0;
 	LIBBPF_OPTS(bpf_prog_load_opts, opts,
 		.prog_flags = flags,
 		.log_buf = log_buf,
@@ -75,47 +54,34 @@ static int load(__u32 flags)
 	int fd;
 
 	log_buf[0] = '\0';
-	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "moat_policy", "GPL",
-			   insns, 2, &opts);
+	fd = bpf_prog_load(type, "moat_policy", "GPL", insns + skip, 4 - skip,
+			   &opts);
 	return fd < 0 ? -errno : fd;
 }
 
-/* Value of @key in the fdinfo of @fd, or -1 when absent. */
-static long long fdinfo(int fd, const char *key)
+/* Load "r0 = 0; exit" as a socket filter: fd, or -errno. */
+static int load(__u32 flags)
 {
-	char path[64], line[256];
-	long long val = -1;
-	size_t len = strlen(key);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':')
-			val = atoll(line + len + 1);
-	fclose(f);
-	return val;
+	return load_type(BPF_PROG_TYPE_SOCKET_FILTER, -1, flags);
 }
 
 static void test_sysctl_default_off(void)
 {
-	ASSERT_EQ(read_mode(), 0, "kernel.bpf_moat at boot");
+	ASSERT_EQ(moat_mode(), 0, "kernel.bpf_moat at boot");
 }
 
 static void test_sysctl_rejects_bad_values(void)
 {
-	ASSERT_EQ(write_mode("3"), -EINVAL, "writing 3");
-	ASSERT_EQ(write_mode("-1"), -EINVAL, "writing -1");
-	ASSERT_EQ(read_mode(), 0, "kernel.bpf_moat after bad writes");
+	ASSERT_EQ(moat_set_mode("3"), -EINVAL, "writing 3");
+	ASSERT_EQ(moat_set_mode("-1"), -EINVAL, "writing -1");
+	ASSERT_EQ(moat_mode(), 0, "kernel.bpf_moat after bad writes");
 }
 
 static void test_off_ignores_flag(void)
 {
 	int fd;
 
-	ASSERT_EQ(write_mode("0"), 0, "writing 0");
+	ASSERT_EQ(moat_set_mode("0"), 0, "writing 0");
 	fd = load(BPF_F_MOAT);
 	ASSERT_OK(fd, "load with BPF_F_MOAT, kernel.bpf_moat=0");
 	ASSERT_EQ(fdinfo(fd, "moat_isolated"), 0, "fdinfo moat_isolated");
@@ -127,47 +93,93 @@ static void test_on_request_plain_load_unaffected(void)
 {
 	int fd;
 
-	ASSERT_EQ(write_mode("1"), 0, "writing 1");
+	ASSERT_EQ(moat_set_mode("1"), 0, "writing 1");
 	fd = load(0);
-	write_mode("0");
+	moat_set_mode("0");
 	ASSERT_OK(fd, "load without BPF_F_MOAT, kernel.bpf_moat=1");
 	ASSERT_EQ(fdinfo(fd, "moat_isolated"), 0, "fdinfo moat_isolated");
 	close(fd);
 }
 
-static void check_refused(int ret, const char *what)
+/* Check that a load was refused for @reason, with a MOAT log line. */
+static void check_refused(int ret, const char *what, const char *reason)
 {
 	if (ret >= 0) {
 		close(ret);
-		test_fail("%s: loaded, want EOPNOTSUPP (isolation is not available)",
-			  what);
+		test_fail("%s: loaded, want EOPNOTSUPP (%s)", what, reason);
 		return;
 	}
 	ASSERT_EQ(ret, -EOPNOTSUPP, what);
-	if (!strstr(log_buf, "MOAT: isolation required"))
-		test_fail("%s: verifier log has no MOAT line: '%s'", what, log_buf);
+	if (!strstr(log_buf, "MOAT: isolation required") ||
+	    !strstr(log_buf, reason))
+		test_fail("%s: verifier log lacks the MOAT line with '%s': '%s'",
+			  what, reason, log_buf);
 	else
 		test_info("%s: %s", what, strstr(log_buf, "MOAT:"));
 }
 
-static void test_on_request_flag_refused(void)
-{
-	int ret;
+#define NO_PKS "the CPU has no Protection Keys for Supervisor (PKS)"
 
-	ASSERT_EQ(write_mode("1"), 0, "writing 1");
-	ret = load(BPF_F_MOAT);
-	write_mode("0");
-	check_refused(ret, "load with BPF_F_MOAT, kernel.bpf_moat=1");
+/* A load that must be isolated: isolated with PKS, refused without. */
+static void check_isolated(int ret, const char *what)
+{
+	if (!cpu_has_pks()) {
+		check_refused(ret, what, NO_PKS);
+		return;
+	}
+	ASSERT_OK(ret, what);
+	ASSERT_EQ(fdinfo(ret, "moat_isolated"), 1, "fdinfo moat_isolated");
+	ASSERT_EQ(fdinfo(ret, "moat_violations"), 0, "fdinfo moat_violations");
+	close(ret);
 }
 
-static void test_all_refuses_every_load(void)
+static void test_on_request_flag_isolates(void)
 {
 	int ret;
 
-	ASSERT_EQ(write_mode("2"), 0, "writing 2");
+	ASSERT_EQ(moat_set_mode("1"), 0, "writing 1");
+	ret = load(BPF_F_MOAT);
+	moat_set_mode("0");
+	check_isolated(ret, "load with BPF_F_MOAT, kernel.bpf_moat=1");
+}
+
+static void test_all_isolates_every_load(void)
+{
+	int ret;
+
+	ASSERT_EQ(moat_set_mode("2"), 0, "writing 2");
 	ret = load(0);
-	write_mode("0");
-	check_refused(ret, "load without flag, kernel.bpf_moat=2");
+	moat_set_mode("0");
+	check_isolated(ret, "load without flag, kernel.bpf_moat=2");
+}
+
+/* A program type MOAT does not cover yet is refused, never run bare. */
+static void test_uncovered_type_refused(void)
+{
+	int ret;
+
+	ASSERT_EQ(moat_set_mode("2"), 0, "writing 2");
+	ret = load_type(BPF_PROG_TYPE_XDP, -1, 0);
+	moat_set_mode("0");
+	check_refused(ret, "XDP program, kernel.bpf_moat=2",
+		      cpu_has_pks() ? "program type 6 is not isolated yet" :
+				      NO_PKS);
+}
+
+/* So is a program using a map whose values are not in MOAT memory. */
+static void test_uncovered_map_refused(void)
+{
+	int map, ret;
+
+	map = bpf_map_create(BPF_MAP_TYPE_HASH, "moat_hash", 4, 8, 4, NULL);
+	ASSERT_OK(map, "creating a hash map");
+	ASSERT_EQ(moat_set_mode("1"), 0, "writing 1");
+	ret = load_type(BPF_PROG_TYPE_SOCKET_FILTER, map, BPF_F_MOAT);
+	moat_set_mode("0");
+	close(map);
+	check_refused(ret, "socket filter using a hash map, BPF_F_MOAT",
+		      cpu_has_pks() ? "map 'moat_hash' (type 1) is a map type whose values are not in MOAT memory yet" :
+				      NO_PKS);
 }
 
 /* Classic BPF programs that accept every packet / allow every syscall. */
@@ -217,7 +229,7 @@ static int install_seccomp(void)
 
 static void test_off_allows_classic_filters(void)
 {
-	ASSERT_EQ(write_mode("0"), 0, "writing 0");
+	ASSERT_EQ(moat_set_mode("0"), 0, "writing 0");
 	ASSERT_EQ(attach_classic(), 0, "SO_ATTACH_FILTER, kernel.bpf_moat=0");
 	ASSERT_EQ(install_seccomp(), 0, "seccomp filter, kernel.bpf_moat=0");
 }
@@ -226,10 +238,10 @@ static void test_on_request_allows_classic_filters(void)
 {
 	int sock, sec;
 
-	ASSERT_EQ(write_mode("1"), 0, "writing 1");
+	ASSERT_EQ(moat_set_mode("1"), 0, "writing 1");
 	sock = attach_classic();
 	sec = install_seccomp();
-	write_mode("0");
+	moat_set_mode("0");
 	ASSERT_EQ(sock, 0, "SO_ATTACH_FILTER, kernel.bpf_moat=1");
 	ASSERT_EQ(sec, 0, "seccomp filter, kernel.bpf_moat=1");
 }
@@ -238,10 +250,10 @@ static void test_all_refuses_classic_filters(void)
 {
 	int sock, sec;
 
-	ASSERT_EQ(write_mode("2"), 0, "writing 2");
+	ASSERT_EQ(moat_set_mode("2"), 0, "writing 2");
 	sock = attach_classic();
 	sec = install_seccomp();
-	write_mode("0");
+	moat_set_mode("0");
 	test_info("kernel.bpf_moat=2: SO_ATTACH_FILTER -> %s, seccomp -> %s",
 		  strerror(-sock), strerror(-sec));
 	ASSERT_EQ(sock, -EOPNOTSUPP, "SO_ATTACH_FILTER, kernel.bpf_moat=2");
@@ -251,20 +263,22 @@ static void test_all_refuses_classic_filters(void)
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (access(SYSCTL, F_OK)) {
+	if (access(MOAT_SYSCTL, F_OK)) {
 		printf("FAIL moat/policy: %s missing: is CONFIG_BPF_MOAT on?\n",
-		       SYSCTL);
+		       MOAT_SYSCTL);
 		return 1;
 	}
 	RUN_TEST("moat", test_sysctl_default_off);
 	RUN_TEST("moat", test_sysctl_rejects_bad_values);
 	RUN_TEST("moat", test_off_ignores_flag);
 	RUN_TEST("moat", test_on_request_plain_load_unaffected);
-	RUN_TEST("moat", test_on_request_flag_refused);
-	RUN_TEST("moat", test_all_refuses_every_load);
+	RUN_TEST("moat", test_on_request_flag_isolates);
+	RUN_TEST("moat", test_all_isolates_every_load);
+	RUN_TEST("moat", test_uncovered_type_refused);
+	RUN_TEST("moat", test_uncovered_map_refused);
 	RUN_TEST("moat", test_off_allows_classic_filters);
 	RUN_TEST("moat", test_on_request_allows_classic_filters);
 	RUN_TEST("moat", test_all_refuses_classic_filters);
-	write_mode("0");
+	moat_set_mode("0");
 	return test_exit();
 }

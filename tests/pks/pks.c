@@ -15,19 +15,11 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "moat.h"
 
 #define SUITE		"pks"
 #define PKS_TEST_FILE	"/sys/kernel/debug/pks/test"
 #define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
-
-static int cpu_has_pks(void)
-{
-	unsigned int eax, ebx, ecx, edx;
-
-	if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
-		return 0;
-	return (ecx >> 31) & 1;
-}
 
 /* Number of "flags" lines in /proc/cpuinfo, and how many list "pks". */
 static void cpuinfo_pks(int *cpus, int *with_pks)

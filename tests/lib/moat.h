@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for tests of MOAT itself: the CPU's PKS bit, the kernel.bpf_moat
+ * policy, a program's fdinfo, MOAT's debugfs counters.
+ */
+#ifndef MOAT_MOAT_H
+#define MOAT_MOAT_H
+
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MOAT_SYSCTL	"/proc/sys/kernel/bpf_moat"
+#define MOAT_MEMORY	"/sys/kernel/debug/bpf_moat/memory"
+#define MOAT_STATS	"/sys/kernel/debug/bpf_moat/stats"
+
+#ifndef BPF_F_MOAT
+#define BPF_F_MOAT	(1U << 16)
+#endif
+
+/* CPUID.(7,0):ECX[31]: the CPU has Protection Keys for Supervisor. */
+static inline int cpu_has_pks(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+		return 0;
+	return (ecx >> 31) & 1;
+}
+
+/* kernel.bpf_moat, or -1. */
+static inline int moat_mode(void)
+{
+	char buf[16] = "";
+	int fd = open(MOAT_SYSCTL, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) <= 0)
+		buf[0] = '\0';
+	close(fd);
+	return buf[0] ? atoi(buf) : -1;
+}
+
+/* Write @val to kernel.bpf_moat: 0, or -errno of the write. */
+static inline int moat_set_mode(const char *val)
+{
+	int fd = open(MOAT_SYSCTL, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Value of "@key:" in file @path (fdinfo, MOAT debugfs), or -1. */
+static inline long long moat_file_value(const char *path, const char *key)
+{
+	char line[256];
+	long long val = -1;
+	size_t len = strlen(key);
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) &&
+		    (line[len] == ':' || line[len] == ' '))
+			val = atoll(line + len + 1);
+	fclose(f);
+	return val;
+}
+
+/* Value of @key in the fdinfo of @fd, or -1 when absent. */
+static inline long long fdinfo(int fd, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	return moat_file_value(path, key);
+}
+
+#endif /* MOAT_MOAT_H */

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MOAT BPF memory: array maps live in it, isolated programs run with it,
+ * and all of it goes back when they are gone.
+ *
+ * Loads and unloads 10,000 isolated programs, each with its own array map
+ * (BPF memory), and checks that MOAT's page count
+ * (/sys/kernel/debug/bpf_moat/memory) rises while they exist and returns
+ * exactly to where it started.  Also checks that an mmapable array in BPF
+ * memory still maps to user space and shares its values with programs.
+ * Skipped on a CPU without PKS, where there is no BPF memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "test.h"
+#include "moat.h"
+
+#define ROUNDS		10000
+#define HELD		64	/* alive at once, to see the count rise */
+
+static long long moat_pages(void)
+{
+	return moat_file_value(MOAT_MEMORY, "pages");
+}
+
+/*
+ * An isolated socket filter that increments the first u64 of @map (an
+ * array with one entry: direct value access) and returns the new value:
+ * fd or -errno.
+ */
+static int load_with_map(int map)
+{
+	struct bpf_insn insns[] = {
+		/* r2 = &value[0] (direct value access) */
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 2,
+		  .src_reg = BPF_PSEUDO_MAP_VALUE, .imm = map },
+		{ .imm = 0 },
+		/* r0 = *(u64 *)r2; *(u64 *)r2 = r0 + 1; exit with r0 */
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = 0, .src_reg = 2 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = 0, .imm = 1 },
+		{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = 2, .src_reg = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .prog_flags = BPF_F_MOAT);
+	int fd;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "moat_mem", "GPL",
+			   insns, sizeof(insns) / sizeof(insns[0]), &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Run @prog once on a small packet: its return value, or -errno. */
+static long long run_once(int prog)
+{
+	unsigned char pkt[64] = { [12] = 0x08 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+		    .data_size_in = sizeof(pkt), .repeat = 1);
+	int err = bpf_prog_test_run_opts(prog, &opts);
+
+	return err ? -errno : (long long)opts.retval;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Wait for deferred frees (maps after an RCU grace period and a work item,
+ * programs after RCU) to bring the page count to @want, or, with @want
+ * negative, to stop changing.
+ */
+static long long settle(long long want)
+{
+	long long pages = moat_pages(), prev = -1;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (want >= 0 ? pages == want : pages == prev)
+			break;
+		usleep(want >= 0 ? 100 * 1000 : 300 * 1000);
+		prev = pages;
+		pages = moat_pages();
+	}
+	return pages;
+}
+
+static int ready(void)
+{
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return 0;
+	}
+	if (moat_pages() < 0) {
+		test_fail("%s not readable", MOAT_MEMORY);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_isolated_program_uses_array(void)
+{
+	int map, prog, err;
+	__u64 val = 41;
+	__u32 key = 0;
+
+	if (!ready())
+		return;
+	map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_arr", 4, 8, 1, NULL);
+	ASSERT_OK(map, "creating an array map");
+	ASSERT_OK(bpf_map_update_elem(map, &key, &val, BPF_ANY), "update");
+	ASSERT_OK(moat_set_mode("1"), "writing 1");
+	prog = load_with_map(map);
+	moat_set_mode("0");
+	if (prog < 0) {
+		close(map);
+		ASSERT_OK(prog, "loading an isolated program using the map");
+	}
+	err = 0;
+	if (fdinfo(prog, "moat_isolated") != 1)
+		err = -1;
+	val = run_once(prog);
+	bpf_map_lookup_elem(map, &key, &val);
+	close(prog);
+	close(map);
+	ASSERT_EQ(err, 0, "program isolated");
+	ASSERT_EQ(val, 42, "map value after one isolated run");
+}
+
+static void test_mmapable_array_in_moat_memory(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_MMAPABLE);
+	volatile __u64 *p;
+	int map, prog;
+	long long ret;
+
+	if (!ready())
+		return;
+	map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_mmap", 4, 8, 1,
+			     &mopts);
+	ASSERT_OK(map, "creating an mmapable array map");
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, map, 0);
+	if (p == MAP_FAILED) {
+		close(map);
+		test_fail("mmap of the array: %s", strerror(errno));
+		return;
+	}
+	p[0] = 1000;
+	ASSERT_OK(moat_set_mode("1"), "writing 1");
+	prog = load_with_map(map);
+	moat_set_mode("0");
+	ret = prog >= 0 ? run_once(prog) : prog;
+	if (prog >= 0)
+		close(prog);
+	ASSERT_EQ(ret, 1001, "isolated program's view of the user write");
+	ASSERT_EQ(p[0], 1001, "user's view of the program's write");
+	munmap((void *)p, 4096);
+	close(map);
+}
+
+static void test_10000_programs_and_maps_freed(void)
+{
+	int maps[HELD], progs[HELD];
+	long long start, peak = 0, end;
+	double t0;
+	int i, j, n = 0;
+
+	if (!ready())
+		return;
+	start = settle(-1);
+	ASSERT_OK(moat_set_mode("1"), "writing 1");
+	t0 = now();
+	for (i = 0; i < ROUNDS; i += HELD) {
+		for (j = 0; j < HELD && i + j < ROUNDS; j++) {
+			maps[j] = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4,
+						 256, 1, NULL);
+			progs[j] = maps[j] < 0 ? -1 : load_with_map(maps[j]);
+			if (maps[j] < 0 || progs[j] < 0) {
+				test_fail("round %d: map %d, program %d (%s)",
+					  i + j, maps[j], progs[j],
+					  strerror(errno));
+				break;
+			}
+			n++;
+		}
+		if (peak < moat_pages())
+			peak = moat_pages();
+		if (i == 0 && fdinfo(progs[0], "moat_isolated") != 1)
+			test_fail("program not isolated");
+		while (j-- > 0) {
+			if (progs[j] >= 0)
+				close(progs[j]);
+			if (maps[j] >= 0)
+				close(maps[j]);
+		}
+		if (test_cur.failed)
+			break;
+	}
+	moat_set_mode("0");
+	end = settle(start);
+	test_info("%d isolated programs with maps in %.1f s; MOAT pages %lld -> peak %lld -> %lld",
+		  n, now() - t0, start, peak, end);
+	if (test_cur.failed)
+		return;
+	ASSERT_EQ(n, ROUNDS, "programs and maps loaded");
+	ASSERT_GE(peak, start + HELD, "MOAT pages while they exist");
+	ASSERT_EQ(end, start, "MOAT pages after all are gone");
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	RUN_TEST("moat", test_isolated_program_uses_array);
+	RUN_TEST("moat", test_mmapable_array_in_moat_memory);
+	RUN_TEST("moat", test_10000_programs_and_maps_freed);
+	moat_set_mode("0");
+	return test_exit();
+}
