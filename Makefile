@@ -8,6 +8,7 @@
 #   make export-patches  write build/linux's commits back to kernel/patches
 #   make kernel          build the test kernel (build/kbuild)
 #   make test-quick      the suite on the PKS guest only
+#   make bench           MOAT on vs off side by side in the PKS guest
 #   make baseline        record the last run's test_verifier results
 #   make deb-pkg         installable Debian kernel package for PKS hardware
 #   make checkpatch      checkpatch.pl over the patch series
@@ -22,6 +23,9 @@ test:
 
 test-quick:
 	scripts/test.sh --quick
+
+bench:
+	scripts/bench.sh
 
 kernel-tree:
 	scripts/deps.sh
@@ -50,5 +54,5 @@ checkpatch:
 clean:
 	rm -rf build/kbuild build/tests build/guest build/initramfs*
 
-.PHONY: all demo test test-quick kernel-tree export-patches kernel baseline \
+.PHONY: all demo test test-quick bench kernel-tree export-patches kernel baseline \
 	deb-pkg checkpatch clean

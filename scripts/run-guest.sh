@@ -2,7 +2,7 @@
 # Boot the test kernel under QEMU (TCG) with the guest initramfs and collect
 # its output.
 #
-#   run-guest.sh [--cpu pks|nopks] [--mode test|demo] [--timeout SEC]
+#   run-guest.sh [--cpu pks|nopks] [--mode test|demo|bench] [--timeout SEC]
 #                [--name NAME] [--append "extra cmdline"]
 #
 # Writes build/guest/NAME.console (kernel console, ttyS0) and
@@ -28,7 +28,7 @@ pks)	cpuflags="max,+pks" ;;
 nopks)	cpuflags="max,-pks" ;;
 *)	die "--cpu must be 'pks' or 'nopks', not '$cpu'" ;;
 esac
-case "$mode" in test|demo) ;; *) die "--mode must be 'test' or 'demo'" ;; esac
+case "$mode" in test|demo|bench) ;; *) die "--mode must be 'test', 'demo' or 'bench'" ;; esac
 name=${name:-$mode-$cpu}
 
 kernel=$KOUT/arch/x86/boot/bzImage
@@ -55,7 +55,7 @@ console=$BUILD/guest/$name.console
 out=$BUILD/guest/$name.out
 rm -f "$console" "$out"
 # The demo shows the guest's output live; tests are judged afterwards.
-if [ "$mode" = demo ]; then
+if [ "$mode" != test ]; then
 	serial2=(-chardev "stdio,id=out,signal=off,logfile=$out" -serial chardev:out)
 else
 	serial2=(-serial "file:$out")
