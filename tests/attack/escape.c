@@ -11,10 +11,10 @@
  *
  * MOAT on (the same programs loaded with BPF_F_MOAT, kernel.bpf_moat=1):
  * each attack is terminated at the access: it never gets to the end, the
- * verdict is the safe one (0, drop), the program's moat_violations count
- * goes up by one, the canary keeps its value, and the violation is
- * reported by the bpf_moat_violation tracepoint and the kernel log.  On a
- * CPU without PKS these cases are skipped.
+ * verdict is the safe one (drop, XDP_ABORTED), the program's
+ * moat_violations count goes up by one, the canary keeps its value, and
+ * the violation is reported by the bpf_moat_violation tracepoint and the
+ * kernel log.  On a CPU without PKS these cases are skipped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -281,7 +281,7 @@ static void contained(const char *name, __u64 adjust)
 		  (unsigned long long)c.result, (unsigned long long)before,
 		  (unsigned long long)after, v0, violations(name));
 	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
-	ASSERT_EQ(ret, 0, "verdict of the terminated socket filter (drop)");
+	ASSERT_EQ(ret, 0, "safe verdict of the terminated program (drop, XDP_ABORTED)");
 	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
 	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
 	ASSERT_EQ(violations(name), v0 + 1, "moat_violations");
@@ -303,6 +303,12 @@ static void test_stack_oob_read_moat_on(void)
 {
 	if (moat_ready())
 		contained("stack_read", 0);
+}
+
+static void test_pkt_oob_read_moat_on(void)
+{
+	if (moat_ready())
+		contained("pkt_read", 0);
 }
 
 static void test_ctx_oob_read_moat_on(void)
@@ -382,7 +388,7 @@ static void test_violation_reported(void)
 	ASSERT_TRUE(file_has("/dev/kmsg", want, 1), "kernel log line");
 }
 
-/* Open the object again with BPF_F_MOAT on every socket program. */
+/* Open the object again with BPF_F_MOAT on every program. */
 static struct bpf_object *load_isolated(char *err, size_t errlen)
 {
 	struct bpf_program *p;
@@ -395,13 +401,8 @@ static struct bpf_object *load_isolated(char *err, size_t errlen)
 		snprintf(err, errlen, "opening escape.bpf.o: %s", strerror(-ret));
 		return NULL;
 	}
-	bpf_object__for_each_program(p, o) {
-		if (bpf_program__type(p) == BPF_PROG_TYPE_SOCKET_FILTER)
-			bpf_program__set_flags(p, bpf_program__flags(p) |
-						  BPF_F_MOAT);
-		else	/* XDP is not isolated yet */
-			bpf_program__set_autoload(p, false);
-	}
+	bpf_object__for_each_program(p, o)
+		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_MOAT);
 	if (moat_set_mode("1")) {
 		snprintf(err, errlen, "cannot write " MOAT_SYSCTL);
 		bpf_object__close(o);
@@ -450,6 +451,7 @@ int main(void)
 	RUN_TEST("attack", test_map_oob_write_moat_on);
 	RUN_TEST("attack", test_stack_oob_read_moat_on);
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
+	RUN_TEST("attack", test_pkt_oob_read_moat_on);
 	RUN_TEST("attack", test_violation_reported);
 	if (mobj)
 		bpf_object__close(mobj);
