@@ -18,7 +18,7 @@ done
 # The legitimate programs of these suites once more, every program
 # isolated (kernel.bpf_moat=2): their results must not change.  The
 # programs must really have run isolated: MOAT's run count goes up.
-ISOLATED="smoke/socket_filter smoke/tracepoint"
+ISOLATED="smoke/socket_filter smoke/tracepoint smoke/xdp_veth smoke/seccomp"
 moat_runs() {
 	awk '$1 == "runs" { print $2 }' /sys/kernel/debug/bpf_moat/stats 2>/dev/null
 }

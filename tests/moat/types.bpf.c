@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Tracing programs of the types MOAT isolates besides socket filters and
- * tracepoints (covered by the smoke suite): a kprobe and a raw tracepoint,
- * each counting events of one process and reading its context.
+ * Programs of the types MOAT isolates beyond the smoke suite's socket
+ * filter, tracepoint, XDP and seccomp programs: a kprobe and a raw
+ * tracepoint counting events of one process and reading their context, an
+ * XDP program that writes the frame, a cgroup skb program reading the
+ * packet directly and writing the mark, a perf event program.
  */
-#define CFG_MAX 1
-#define CNT_MAX 4
+#define CFG_MAX 3
+#define CNT_MAX 8
 #include "counters.bpf.h"
+#include <linux/bpf_perf_event.h>
+#include <linux/in.h>
+#include <linux/ip.h>
 #include <linux/ptrace.h>
+#include <linux/udp.h>
 #include <bpf/bpf_tracing.h>
 
 enum { CFG_PID };
@@ -43,3 +49,99 @@ int rtp_fork(struct bpf_raw_tracepoint_args *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * An XDP program that writes: a byte of the frame, then (after stripping
+ * the Ethernet header with bpf_xdp_adjust_head()) the first byte of the
+ * IP header, then 4 bytes of metadata it makes room for.
+ */
+SEC("xdp")
+int xdp_rewrite(struct xdp_md *ctx)
+{
+	unsigned char *data = (void *)(long)ctx->data;
+	unsigned char *end = (void *)(long)ctx->data_end;
+	__u32 *meta;
+
+	if (data + 20 > end)
+		return XDP_DROP;
+	data[15] ^= 0xff;
+	if (bpf_xdp_adjust_head(ctx, 14))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + 2 > end)
+		return XDP_DROP;
+	data[0] ^= 0x11;
+	if (bpf_xdp_adjust_meta(ctx, -4))
+		return XDP_DROP;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		return XDP_DROP;
+	*meta = 0x0a0b0c0d;
+	return XDP_TX;
+}
+
+/*
+ * cgroup skb (egress): read the UDP destination port straight from the
+ * packet; count datagrams to port cfg 1, drop those to port cfg 2, and
+ * mark the ones it lets through.
+ */
+enum { CFG_COUNT_PORT = 1, CFG_DROP_PORT };
+enum { CNT_CG_SEEN = 4, CNT_CG_DROPPED };
+
+SEC("cgroup_skb/egress")
+int cg_egress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct iphdr *ip = data;
+	struct udphdr *udp = data + sizeof(*ip);
+	__u16 port;
+
+	if ((void *)(udp + 1) > end || ip->protocol != IPPROTO_UDP)
+		return 1;
+	port = __builtin_bswap16(udp->dest);
+	if (port == cfg(CFG_DROP_PORT)) {
+		add(CNT_CG_DROPPED, 1);
+		return 0;
+	}
+	if (port == cfg(CFG_COUNT_PORT)) {
+		add(CNT_CG_SEEN, 1);
+		skb->mark = 0x4d;
+	}
+	return 1;
+}
+
+enum { CNT_PE_SAMPLES = 6, CNT_PE_GOOD };
+
+/* perf event (software cpu-clock): samples with a period and an ip. */
+SEC("perf_event")
+int pe_sample(struct bpf_perf_event_data *ctx)
+{
+	add(CNT_PE_SAMPLES, 1);
+	if (ctx->sample_period && PT_REGS_IP(&ctx->regs))
+		add(CNT_PE_GOOD, 1);
+	return 0;
+}
+
+/* bpf-to-bpf calls: two levels of subprograms, each with stack and map use. */
+static __noinline __u64 leaf(__u64 x)
+{
+	volatile __u64 buf[4] = { x, x + 1, x + 2, x + 3 };
+
+	add(3, 1);
+	return buf[0] + buf[1] + buf[2] + buf[3];
+}
+
+static __noinline __u64 middle(__u64 x)
+{
+	volatile __u64 buf[2] = { x, 7 };
+
+	return leaf(buf[0]) * buf[1];
+}
+
+SEC("socket")
+int sf_subprog(struct __sk_buff *skb)
+{
+	return middle(skb->len);
+}

@@ -2,7 +2,10 @@
 /*
  * Legitimate kprobe and raw tracepoint programs give the same results with
  * MOAT off and isolated, while a second process on the other vCPU makes
- * the same programs run (isolated) there at the same time.
+ * the same programs run (isolated) there at the same time.  An XDP program
+ * that rewrites the frame, moves its head and writes metadata produces the
+ * same frame and verdict isolated as not; so do a cgroup skb program that
+ * reads packets directly, drops and marks, and a perf event program.
  *
  * Each case loads types.bpf.c, attaches it, makes NR_CALLS getppid() calls
  * and NR_FORKS forks from this process, and checks the exact counts and
@@ -12,12 +15,21 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <linux/perf_event.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -116,6 +128,9 @@ static void run_types(int isolated)
 	pin(0);
 	noise = start_noise();
 	bpf_object__for_each_program(p, obj) {
+		if (bpf_program__type(p) != BPF_PROG_TYPE_KPROBE &&
+		    bpf_program__type(p) != BPF_PROG_TYPE_RAW_TRACEPOINT)
+			continue;	/* the cases below run the others */
 		links[n] = bpf_program__attach(p);
 		if (libbpf_get_error(links[n])) {
 			links[n] = NULL;
@@ -185,6 +200,339 @@ out:
 	bpf_object__close(obj);
 }
 
+/*
+ * Load types.bpf.o plain or isolated; run xdp_rewrite once on @pkt and
+ * put the output frame (metadata included) in @out: its size, or -errno.
+ */
+static int xdp_run(int isolated, const unsigned char *pkt, size_t len,
+		   unsigned char *out, size_t outlen, __u32 *retval)
+{
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	int ret;
+
+	obj = bpf_object__open_file(smoke_obj_path("moat", "types"), NULL);
+	if (libbpf_get_error(obj))
+		return -ENOENT;
+	bpf_object__for_each_program(p, obj) {
+		if (bpf_program__type(p) != BPF_PROG_TYPE_XDP)
+			bpf_program__set_autoload(p, false);
+		else if (isolated)
+			bpf_program__set_flags(p, BPF_F_MOAT);
+	}
+	if (isolated)
+		moat_set_mode("1");
+	ret = bpf_object__load(obj);
+	moat_set_mode("0");
+	if (!ret) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+			    .data_size_in = len, .data_out = out,
+			    .data_size_out = outlen, .repeat = 1);
+
+		p = bpf_object__find_program_by_name(obj, "xdp_rewrite");
+		if (fdinfo(bpf_program__fd(p), "moat_isolated") != isolated)
+			ret = -EINVAL;
+		else if (bpf_prog_test_run_opts(bpf_program__fd(p), &opts))
+			ret = -errno;
+		else
+			ret = opts.data_size_out;
+		*retval = opts.retval;
+	}
+	bpf_object__close(obj);
+	return ret;
+}
+
+/* Packet rewrite, adjust_head and metadata give the same frame isolated. */
+static void test_xdp_writes_identical(void)
+{
+	unsigned char pkt[64], plain[256], iso[256];
+	__u32 r_plain = 0, r_iso = 0;
+	int n_plain, n_iso, i;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < (int)sizeof(pkt); i++)
+		pkt[i] = i * 7;
+	memset(plain, 0, sizeof(plain));
+	memset(iso, 0xee, sizeof(iso));
+	n_plain = xdp_run(0, pkt, sizeof(pkt), plain, sizeof(plain), &r_plain);
+	n_iso = xdp_run(1, pkt, sizeof(pkt), iso, sizeof(iso), &r_iso);
+	test_info("plain: %d bytes, verdict %u; isolated: %d bytes, verdict %u",
+		  n_plain, r_plain, n_iso, r_iso);
+	ASSERT_OK(n_plain, "plain run");
+	ASSERT_OK(n_iso, "isolated run");
+	ASSERT_EQ(n_plain, 4 + sizeof(pkt) - 14, "plain: metadata + frame after adjust_head");
+	ASSERT_EQ(r_plain, 3 /* XDP_TX */, "plain verdict");
+	ASSERT_EQ(plain[4 + 1], pkt[15] ^ 0xff, "plain: rewritten byte");
+	ASSERT_EQ(n_iso, n_plain, "isolated: output size");
+	ASSERT_EQ(r_iso, r_plain, "isolated: verdict");
+	ASSERT_EQ(memcmp(iso, plain, n_plain), 0, "isolated: output bytes");
+}
+
+/*
+ * types.bpf.o with only program @name loaded, plain or isolated (checked
+ * in fdinfo); NULL with a FAIL reported.
+ */
+static struct bpf_object *load_one(const char *name, int isolated)
+{
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	int ret;
+
+	obj = bpf_object__open_file(smoke_obj_path("moat", "types"), NULL);
+	if (libbpf_get_error(obj)) {
+		test_fail("opening types.bpf.o");
+		return NULL;
+	}
+	bpf_object__for_each_program(p, obj) {
+		if (strcmp(bpf_program__name(p), name))
+			bpf_program__set_autoload(p, false);
+		else if (isolated)
+			bpf_program__set_flags(p, BPF_F_MOAT);
+	}
+	if (isolated)
+		moat_set_mode("1");
+	ret = bpf_object__load(obj);
+	moat_set_mode("0");
+	p = bpf_object__find_program_by_name(obj, name);
+	if (ret || fdinfo(bpf_program__fd(p), "moat_isolated") != isolated) {
+		test_fail("loading %s (isolated %d): %s", name, isolated,
+			  strerror(-ret));
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static __u64 counter(struct bpf_object *obj, __u32 key)
+{
+	__u64 val = 0;
+
+	bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj, "counters"),
+			    &key, &val);
+	return val;
+}
+
+static void set_cfg(struct bpf_object *obj, __u32 key, __u64 val)
+{
+	bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj, "config"),
+			    &key, &val, BPF_ANY);
+}
+
+#define CG_DIR		"/sys/fs/cgroup/moat_types"
+#define PORT_COUNT	40001
+#define PORT_DROP	40002
+#define NR_DGRAMS	16
+
+/* Send NR_DGRAMS to @port on loopback; how many arrived. */
+static int udp_roundtrip(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_usec = 200000 };
+	int rx = socket(AF_INET, SOCK_DGRAM, 0);
+	int tx = socket(AF_INET, SOCK_DGRAM, 0);
+	int i, got = 0;
+	char buf[32];
+
+	if (rx < 0 || tx < 0 || bind(rx, (void *)&a, sizeof(a)))
+		goto out;
+	setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 0; i < NR_DGRAMS; i++)
+		sendto(tx, "moat", 4, 0, (void *)&a, sizeof(a));
+	while (recv(rx, buf, sizeof(buf), 0) > 0)
+		got++;
+out:
+	if (rx >= 0)
+		close(rx);
+	if (tx >= 0)
+		close(tx);
+	return got;
+}
+
+/* Returns 0 and fills @seen/@dropped/@delivered, or -1 after a FAIL. */
+static int run_cgroup(int isolated, __u64 *seen, __u64 *dropped,
+		      int *delivered)
+{
+	struct bpf_object *obj = load_one("cg_egress", isolated);
+	struct bpf_link *link;
+	char pid[16];
+	int cg, fd;
+
+	if (!obj)
+		return -1;
+	mkdir(CG_DIR, 0755);
+	cg = open(CG_DIR, O_RDONLY | O_DIRECTORY);
+	fd = open(CG_DIR "/cgroup.procs", O_WRONLY);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (cg < 0 || fd < 0 || write(fd, pid, strlen(pid)) < 0) {
+		test_fail("joining %s: %s", CG_DIR, strerror(errno));
+		bpf_object__close(obj);
+		return -1;
+	}
+	close(fd);
+	set_cfg(obj, 1, PORT_COUNT);
+	set_cfg(obj, 2, PORT_DROP);
+	link = bpf_program__attach_cgroup(
+		bpf_object__find_program_by_name(obj, "cg_egress"), cg);
+	if (libbpf_get_error(link)) {
+		test_fail("attaching cg_egress: %s", strerror(errno));
+		close(cg);
+		bpf_object__close(obj);
+		return -1;
+	}
+	delivered[0] = udp_roundtrip(PORT_COUNT);
+	delivered[1] = udp_roundtrip(PORT_DROP);
+	bpf_link__destroy(link);
+	*seen = counter(obj, 4);
+	*dropped = counter(obj, 5);
+	/* back to the root cgroup */
+	fd = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, pid, strlen(pid)) < 0)
+			test_info("leaving %s: %s", CG_DIR, strerror(errno));
+		close(fd);
+	}
+	close(cg);
+	bpf_object__close(obj);
+	return 0;
+}
+
+/* Direct packet reads, drops and the mark: the same isolated. */
+static void test_cgroup_skb_identical(void)
+{
+	__u64 seen[2], dropped[2];
+	int delivered[2][2], i;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		if (run_cgroup(i, &seen[i], &dropped[i], delivered[i]))
+			return;
+	test_info("plain: seen %llu dropped %llu delivered %d/%d; isolated: seen %llu dropped %llu delivered %d/%d",
+		  (unsigned long long)seen[0], (unsigned long long)dropped[0],
+		  delivered[0][0], delivered[0][1],
+		  (unsigned long long)seen[1], (unsigned long long)dropped[1],
+		  delivered[1][0], delivered[1][1]);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(seen[i], NR_DGRAMS, i ? "isolated: counted" : "plain: counted");
+		ASSERT_EQ(dropped[i], NR_DGRAMS, i ? "isolated: dropped" : "plain: dropped");
+		ASSERT_EQ(delivered[i][0], NR_DGRAMS, i ? "isolated: delivered" : "plain: delivered");
+		ASSERT_EQ(delivered[i][1], 0, i ? "isolated: delivered to the dropped port" : "plain: delivered to the dropped port");
+	}
+}
+
+/* Samples of a software cpu-clock event: period and ip readable. */
+static void run_perf(int isolated, __u64 *samples, __u64 *good)
+{
+	struct bpf_object *obj = load_one("pe_sample", isolated);
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.sample_period = 1000000,	/* 1 ms of CPU time */
+	};
+	struct bpf_link *link;
+	volatile unsigned long spin = 0;
+	double t0;
+	int pfd;
+
+	*samples = *good = 0;
+	if (!obj)
+		return;
+	pfd = syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
+	if (pfd < 0) {
+		test_fail("perf_event_open(cpu-clock): %s", strerror(errno));
+		bpf_object__close(obj);
+		return;
+	}
+	link = bpf_program__attach_perf_event(
+		bpf_object__find_program_by_name(obj, "pe_sample"), pfd);
+	if (libbpf_get_error(link)) {
+		test_fail("attaching pe_sample: %s", strerror(errno));
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+		do {
+			spin++;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+		} while (ts.tv_sec + ts.tv_nsec / 1e9 < t0 + 0.3);
+		bpf_link__destroy(link);
+		*samples = counter(obj, 6);
+		*good = counter(obj, 7);
+	}
+	close(pfd);
+	bpf_object__close(obj);
+}
+
+static void test_perf_event_identical(void)
+{
+	__u64 samples[2], good[2];
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	run_perf(0, &samples[0], &good[0]);
+	run_perf(1, &samples[1], &good[1]);
+	test_info("samples with period and ip: plain %llu/%llu, isolated %llu/%llu",
+		  (unsigned long long)good[0], (unsigned long long)samples[0],
+		  (unsigned long long)good[1], (unsigned long long)samples[1]);
+	ASSERT_GE(samples[0], 10, "plain: samples in 0.3 s");
+	ASSERT_EQ(good[0], samples[0], "plain: samples with period and ip");
+	ASSERT_GE(samples[1], 10, "isolated: samples in 0.3 s");
+	ASSERT_EQ(good[1], samples[1], "isolated: samples with period and ip");
+}
+
+/* Run socket filter @name of @obj once on a 64-byte packet: its verdict. */
+static long long run_sf(struct bpf_object *obj, const char *name)
+{
+	unsigned char pkt[64] = { [12] = 0x08 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+		    .data_size_in = sizeof(pkt), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(
+			bpf_object__find_program_by_name(obj, name)), &opts))
+		return -errno;
+	return opts.retval;
+}
+
+/* Subprogram calls work isolated and compute the same. */
+static void test_bpf2bpf_calls_identical(void)
+{
+	struct bpf_object *plain, *iso;
+	long long r_plain, r_iso;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	plain = load_one("sf_subprog", 0);
+	iso = plain ? load_one("sf_subprog", 1) : NULL;
+	if (!iso) {
+		bpf_object__close(plain);
+		return;
+	}
+	r_plain = run_sf(plain, "sf_subprog");
+	r_iso = run_sf(iso, "sf_subprog");
+	test_info("plain %lld, isolated %lld; leaf calls %llu/%llu", r_plain,
+		  r_iso, (unsigned long long)counter(plain, 3),
+		  (unsigned long long)counter(iso, 3));
+	/* skb->len is 64 - 14: test runs pull the Ethernet header. */
+	ASSERT_EQ(r_plain, (4 * (64 - 14) + 6) * 7, "plain: result");
+	ASSERT_EQ(r_iso, r_plain, "isolated: result");
+	ASSERT_EQ(counter(iso, 3), 1, "isolated: leaf ran once");
+	bpf_object__close(plain);
+	bpf_object__close(iso);
+}
+
 static void test_kprobe_raw_tp_moat_off(void)
 {
 	run_types(0);
@@ -200,6 +548,10 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	RUN_TEST("moat", test_kprobe_raw_tp_moat_off);
 	RUN_TEST("moat", test_kprobe_raw_tp_isolated);
+	RUN_TEST("moat", test_xdp_writes_identical);
+	RUN_TEST("moat", test_cgroup_skb_identical);
+	RUN_TEST("moat", test_perf_event_identical);
+	RUN_TEST("moat", test_bpf2bpf_calls_identical);
 	moat_set_mode("0");
 	return test_exit();
 }
