@@ -145,3 +145,38 @@ int sf_subprog(struct __sk_buff *skb)
 {
 	return middle(skb->len);
 }
+
+/* Maps used only through helpers that copy: queue and ring buffer output. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 8);
+	__type(value, __u64);
+} queue SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} ringbuf SEC(".maps");
+
+SEC("socket")
+int sf_copy_maps(struct __sk_buff *skb)
+{
+	__u64 v = 0x4d4f4154 + skb->len;
+
+	if (bpf_map_push_elem(&queue, &v, 0))
+		return 1;
+	return bpf_ringbuf_output(&ringbuf, &v, sizeof(v), 0) ? 2 : 0;
+}
+
+/* A reservation hands the program ring buffer memory: refused isolated. */
+SEC("socket")
+int sf_rb_reserve(struct __sk_buff *skb)
+{
+	__u64 *p = bpf_ringbuf_reserve(&ringbuf, sizeof(*p), 0);
+
+	if (!p)
+		return 0;
+	*p = skb->len;
+	bpf_ringbuf_submit(p, 0);
+	return 0;
+}

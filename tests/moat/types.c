@@ -96,10 +96,14 @@ static void run_types(int isolated)
 		test_fail("opening types.bpf.o");
 		return;
 	}
-	bpf_object__for_each_program(p, obj)
-		if (isolated)
+	bpf_object__for_each_program(p, obj) {
+		if (bpf_program__type(p) != BPF_PROG_TYPE_KPROBE &&
+		    bpf_program__type(p) != BPF_PROG_TYPE_RAW_TRACEPOINT)
+			bpf_program__set_autoload(p, false);
+		else if (isolated)
 			bpf_program__set_flags(p, bpf_program__flags(p) |
 						  BPF_F_MOAT);
+	}
 	if (isolated && moat_set_mode("1")) {
 		test_fail("cannot write %s", MOAT_SYSCTL);
 		goto out;
@@ -111,6 +115,8 @@ static void run_types(int isolated)
 		goto out;
 	}
 	bpf_object__for_each_program(p, obj) {
+		if (!bpf_program__autoload(p))
+			continue;
 		if (fdinfo(bpf_program__fd(p), "moat_isolated") != isolated) {
 			test_fail("%s: moat_isolated is not %d",
 				  bpf_program__name(p), isolated);
@@ -128,8 +134,7 @@ static void run_types(int isolated)
 	pin(0);
 	noise = start_noise();
 	bpf_object__for_each_program(p, obj) {
-		if (bpf_program__type(p) != BPF_PROG_TYPE_KPROBE &&
-		    bpf_program__type(p) != BPF_PROG_TYPE_RAW_TRACEPOINT)
+		if (!bpf_program__autoload(p))
 			continue;	/* the cases below run the others */
 		links[n] = bpf_program__attach(p);
 		if (libbpf_get_error(links[n])) {
@@ -533,6 +538,75 @@ static void test_bpf2bpf_calls_identical(void)
 	bpf_object__close(iso);
 }
 
+static int rb_record(void *ctx, void *data, size_t len)
+{
+	if (len == sizeof(__u64))
+		*(__u64 *)ctx = *(__u64 *)data;
+	return 0;
+}
+
+/* Queue pushes and ring buffer output from an isolated program. */
+static void test_copying_maps_isolated(void)
+{
+	struct bpf_object *obj;
+	struct ring_buffer *rb;
+	__u64 queued = 0, record = 0, want = 0x4d4f4154 + 50;
+	long long ret;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	obj = load_one("sf_copy_maps", 1);
+	if (!obj)
+		return;
+	ret = run_sf(obj, "sf_copy_maps");
+	bpf_map_lookup_and_delete_elem(
+		bpf_object__find_map_fd_by_name(obj, "queue"), NULL, &queued);
+	rb = ring_buffer__new(bpf_object__find_map_fd_by_name(obj, "ringbuf"),
+			      rb_record, &record, NULL);
+	if (rb) {
+		ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+	bpf_object__close(obj);
+	ASSERT_EQ(ret, 0, "verdict (0: both helpers succeeded)");
+	ASSERT_EQ(queued, want, "value popped from the queue");
+	ASSERT_EQ(record, want, "ring buffer record");
+}
+
+/* A ring buffer reservation is refused, with the reason. */
+static void test_ringbuf_reserve_refused(void)
+{
+	char log[4096] = "";
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	int ret;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	obj = bpf_object__open_file(smoke_obj_path("moat", "types"), NULL);
+	ASSERT_OK(libbpf_get_error(obj), "opening types.bpf.o");
+	bpf_object__for_each_program(p, obj) {
+		if (strcmp(bpf_program__name(p), "sf_rb_reserve")) {
+			bpf_program__set_autoload(p, false);
+			continue;
+		}
+		bpf_program__set_flags(p, BPF_F_MOAT);
+		bpf_program__set_log_buf(p, log, sizeof(log));
+		bpf_program__set_log_level(p, 1);
+	}
+	moat_set_mode("1");
+	ret = bpf_object__load(obj);
+	moat_set_mode("0");
+	bpf_object__close(obj);
+	ASSERT_EQ(ret, -EOPNOTSUPP, "loading sf_rb_reserve isolated");
+	ASSERT_TRUE(strstr(log, "MOAT: isolation required") &&
+		    strstr(log, "ring buffer reservations"), "verifier log");
+}
+
 static void test_kprobe_raw_tp_moat_off(void)
 {
 	run_types(0);
@@ -552,6 +626,8 @@ int main(void)
 	RUN_TEST("moat", test_cgroup_skb_identical);
 	RUN_TEST("moat", test_perf_event_identical);
 	RUN_TEST("moat", test_bpf2bpf_calls_identical);
+	RUN_TEST("moat", test_copying_maps_isolated);
+	RUN_TEST("moat", test_ringbuf_reserve_refused);
 	moat_set_mode("0");
 	return test_exit();
 }
