@@ -3,8 +3,8 @@
  * Programs that pass the verifier and still read or write kernel memory,
  * through CONFIG_BPF_MOAT_TEST's bpf_moat_test_escape(): it returns its
  * argument at run time while the verifier believes it returns 0.  Each
- * program moves one kind of pointer the verifier trusts (map value, stack,
- * context, packet) by a "zero" offset onto cfg->target.
+ * program moves one kind of pointer the verifier trusts (array and hash map
+ * values, stack, context, packet) by a "zero" offset onto cfg->target.
  *
  * To build the offset, a program stores its own pointer into the map and
  * loads it back as a plain number (privileged programs may leak pointers
@@ -113,6 +113,33 @@ int ctx_read(struct __sk_buff *skb)
 	s = (void *)skb + bpf_moat_test_escape(c->target - c->ctx_adjust -
 					       addr_of(c, skb));
 	c->result = s->len;
+	c->ran = 1;
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} hash_vals SEC(".maps");
+
+/* Through a hash map value pointer (its values are BPF memory too). */
+SEC("socket")
+int hash_read(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 zero = 0, *v, *p;
+	__u32 key = 0;
+
+	if (!c)
+		return 0;
+	bpf_map_update_elem(&hash_vals, &key, &zero, BPF_ANY);
+	v = bpf_map_lookup_elem(&hash_vals, &key);
+	if (!v)
+		return 0;
+	p = (void *)v + bpf_moat_test_escape(c->target - addr_of(c, v));
+	c->result = *p;
 	c->ran = 1;
 	return 0;
 }

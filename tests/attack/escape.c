@@ -174,6 +174,11 @@ static void test_map_oob_read_moat_off(void)
 	read_attack("map_read", 0, ~0ULL);
 }
 
+static void test_hash_oob_read_moat_off(void)
+{
+	read_attack("hash_read", 0, ~0ULL);
+}
+
 static void test_stack_oob_read_moat_off(void)
 {
 	read_attack("stack_read", 0, ~0ULL);
@@ -297,6 +302,12 @@ static void test_map_oob_write_moat_on(void)
 {
 	if (moat_ready())
 		contained("map_write", 0);
+}
+
+static void test_hash_oob_read_moat_on(void)
+{
+	if (moat_ready())
+		contained("hash_read", 0);
 }
 
 static void test_stack_oob_read_moat_on(void)
@@ -442,6 +453,7 @@ int main(void)
 	RUN_TEST("attack", test_escape_returns_runtime_value);
 	RUN_TEST("attack", test_map_oob_read_moat_off);
 	RUN_TEST("attack", test_map_oob_write_moat_off);
+	RUN_TEST("attack", test_hash_oob_read_moat_off);
 	RUN_TEST("attack", test_stack_oob_read_moat_off);
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
@@ -449,6 +461,7 @@ int main(void)
 	RUN_TEST("attack", test_escape_value_isolated);
 	RUN_TEST("attack", test_map_oob_read_moat_on);
 	RUN_TEST("attack", test_map_oob_write_moat_on);
+	RUN_TEST("attack", test_hash_oob_read_moat_on);
 	RUN_TEST("attack", test_stack_oob_read_moat_on);
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
 	RUN_TEST("attack", test_pkt_oob_read_moat_on);

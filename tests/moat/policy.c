@@ -170,14 +170,15 @@ static void test_uncovered_map_refused(void)
 {
 	int map, ret;
 
-	map = bpf_map_create(BPF_MAP_TYPE_HASH, "moat_hash", 4, 8, 4, NULL);
-	ASSERT_OK(map, "creating a hash map");
+	map = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "moat_pcpu", 4, 8, 4,
+			     NULL);
+	ASSERT_OK(map, "creating a per-CPU hash map");
 	ASSERT_EQ(moat_set_mode("1"), 0, "writing 1");
 	ret = load_type(BPF_PROG_TYPE_SOCKET_FILTER, map, BPF_F_MOAT);
 	moat_set_mode("0");
 	close(map);
-	check_refused(ret, "socket filter using a hash map, BPF_F_MOAT",
-		      cpu_has_pks() ? "map 'moat_hash' (type 1) is a map type whose values are not in MOAT memory yet" :
+	check_refused(ret, "socket filter using a per-CPU hash map, BPF_F_MOAT",
+		      cpu_has_pks() ? "map 'moat_pcpu' (type 5) is a map type whose values are not in MOAT memory yet" :
 				      NO_PKS);
 }
 

@@ -180,3 +180,36 @@ int sf_rb_reserve(struct __sk_buff *skb)
 	bpf_ringbuf_submit(p, 0);
 	return 0;
 }
+
+/* Preallocated hash and LRU hash maps: values in BPF memory. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} hmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} lmap SEC(".maps");
+
+static __always_inline void bump(void *map, __u32 key, __u64 by)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &key);
+
+	if (v)
+		*v += by;
+	else
+		bpf_map_update_elem(map, &key, &by, BPF_NOEXIST);
+}
+
+SEC("socket")
+int sf_hash(struct __sk_buff *skb)
+{
+	bump(&hmap, skb->len, 1);
+	bump(&lmap, skb->len, 10);
+	return 0;
+}

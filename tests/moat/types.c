@@ -538,6 +538,39 @@ static void test_bpf2bpf_calls_identical(void)
 	bpf_object__close(iso);
 }
 
+/* Hash and LRU hash lookups, in-place updates and inserts, isolated. */
+static void test_hash_maps_identical(void)
+{
+	__u64 h[2] = {}, l[2] = {};
+	__u32 key = 50;	/* skb->len of a test run */
+	int i, k;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("sf_hash", i);
+
+		if (!obj)
+			return;
+		for (k = 0; k < 3; k++)
+			run_sf(obj, "sf_hash");
+		bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj, "hmap"),
+				    &key, &h[i]);
+		bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj, "lmap"),
+				    &key, &l[i]);
+		bpf_object__close(obj);
+	}
+	test_info("hash %llu/%llu, LRU hash %llu/%llu (plain/isolated)",
+		  (unsigned long long)h[0], (unsigned long long)h[1],
+		  (unsigned long long)l[0], (unsigned long long)l[1]);
+	ASSERT_EQ(h[0], 3, "plain: hash value after 3 runs");
+	ASSERT_EQ(l[0], 30, "plain: LRU hash value after 3 runs");
+	ASSERT_EQ(h[1], h[0], "isolated: hash value");
+	ASSERT_EQ(l[1], l[0], "isolated: LRU hash value");
+}
+
 static int rb_record(void *ctx, void *data, size_t len)
 {
 	if (len == sizeof(__u64))
@@ -626,6 +659,7 @@ int main(void)
 	RUN_TEST("moat", test_cgroup_skb_identical);
 	RUN_TEST("moat", test_perf_event_identical);
 	RUN_TEST("moat", test_bpf2bpf_calls_identical);
+	RUN_TEST("moat", test_hash_maps_identical);
 	RUN_TEST("moat", test_copying_maps_isolated);
 	RUN_TEST("moat", test_ringbuf_reserve_refused);
 	moat_set_mode("0");
