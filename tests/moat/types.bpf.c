@@ -213,3 +213,23 @@ int sf_hash(struct __sk_buff *skb)
 	bump(&lmap, skb->len, 10);
 	return 0;
 }
+
+/* A per-CPU array: values in BPF memory, one block per element. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu SEC(".maps");
+
+SEC("socket")
+int sf_percpu(struct __sk_buff *skb)
+{
+	__u32 key = 2;
+	__u64 *v = bpf_map_lookup_elem(&pcpu, &key);
+
+	if (!v)
+		return 0;
+	*v += skb->len;
+	return *v;
+}

@@ -571,6 +571,42 @@ static void test_hash_maps_identical(void)
 	ASSERT_EQ(l[1], l[0], "isolated: LRU hash value");
 }
 
+/* Per-CPU array: this CPU's value from the program, all from user space. */
+static void test_percpu_array_identical(void)
+{
+	long long last[2] = {};
+	__u64 sum[2] = {};
+	int i, k, ncpus = libbpf_num_possible_cpus();
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	ASSERT_GE(ncpus, 1, "possible CPUs");
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("sf_percpu", i);
+		__u64 vals[ncpus];
+		__u32 key = 2;
+
+		if (!obj)
+			return;
+		for (k = 0; k < 4; k++)
+			last[i] = run_sf(obj, "sf_percpu");
+		memset(vals, 0, sizeof(vals));
+		bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj, "pcpu"),
+				    &key, vals);
+		for (k = 0; k < ncpus; k++)
+			sum[i] += vals[k];
+		bpf_object__close(obj);
+	}
+	test_info("plain: last %lld sum %llu; isolated: last %lld sum %llu",
+		  last[0], (unsigned long long)sum[0], last[1],
+		  (unsigned long long)sum[1]);
+	ASSERT_EQ(sum[0], 4 * 50, "plain: sum over CPUs after 4 runs");
+	ASSERT_EQ(sum[1], sum[0], "isolated: sum over CPUs");
+	ASSERT_GE(last[1], 50, "isolated: value seen by the program");
+}
+
 static int rb_record(void *ctx, void *data, size_t len)
 {
 	if (len == sizeof(__u64))
@@ -660,6 +696,7 @@ int main(void)
 	RUN_TEST("moat", test_perf_event_identical);
 	RUN_TEST("moat", test_bpf2bpf_calls_identical);
 	RUN_TEST("moat", test_hash_maps_identical);
+	RUN_TEST("moat", test_percpu_array_identical);
 	RUN_TEST("moat", test_copying_maps_isolated);
 	RUN_TEST("moat", test_ringbuf_reserve_refused);
 	moat_set_mode("0");
