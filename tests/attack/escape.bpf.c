@@ -102,6 +102,22 @@ int stack_read(struct __sk_buff *skb)
 }
 
 SEC("socket")
+int stack_write(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 buf[2] = { 1, 2 };
+	volatile __u64 *p;
+
+	if (!c)
+		return 0;
+	p = (void *)buf + bpf_moat_test_escape(c->target -
+					       addr_of(c, (void *)buf));
+	*p = c->write_val;
+	c->ran = 1;
+	return 0;
+}
+
+SEC("socket")
 int ctx_read(struct __sk_buff *skb)
 {
 	struct attack_cfg *c = cfg();

@@ -197,7 +197,8 @@ static void test_pkt_oob_read_moat_off(void)
 	read_attack("pkt_read", 0, ~0ULL);
 }
 
-static void test_map_oob_write_moat_off(void)
+/* Run write attack @name on the canary and check it overwrote it. */
+static void write_attack(const char *name)
 {
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
 	__u64 addr, before, after;
@@ -206,13 +207,23 @@ static void test_map_oob_write_moat_off(void)
 		return;
 	ASSERT_OK(canary(&addr, &before), "read " CANARY);
 	c.target = addr;
-	ASSERT_OK(run("map_write", &c), "map_write");
+	ASSERT_OK(run(name, &c), name);
 	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
 	set_canary(before);
-	test_info("map_write, MOAT off: canary 0x%llx -> 0x%llx",
+	test_info("%s, MOAT off: canary 0x%llx -> 0x%llx", name,
 		  (unsigned long long)before, (unsigned long long)after);
 	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
 	ASSERT_EQ(after, c.write_val, "canary after the write attack (MOAT off)");
+}
+
+static void test_map_oob_write_moat_off(void)
+{
+	write_attack("map_write");
+}
+
+static void test_stack_oob_write_moat_off(void)
+{
+	write_attack("stack_write");
 }
 
 /* --- MOAT on */
@@ -308,6 +319,12 @@ static void test_hash_oob_read_moat_on(void)
 {
 	if (moat_ready())
 		contained("hash_read", 0);
+}
+
+static void test_stack_oob_write_moat_on(void)
+{
+	if (moat_ready())
+		contained("stack_write", 0);
 }
 
 static void test_stack_oob_read_moat_on(void)
@@ -455,6 +472,7 @@ int main(void)
 	RUN_TEST("attack", test_map_oob_write_moat_off);
 	RUN_TEST("attack", test_hash_oob_read_moat_off);
 	RUN_TEST("attack", test_stack_oob_read_moat_off);
+	RUN_TEST("attack", test_stack_oob_write_moat_off);
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
 	RUN_TEST("attack", test_isolated_programs_loaded);
@@ -463,6 +481,7 @@ int main(void)
 	RUN_TEST("attack", test_map_oob_write_moat_on);
 	RUN_TEST("attack", test_hash_oob_read_moat_on);
 	RUN_TEST("attack", test_stack_oob_read_moat_on);
+	RUN_TEST("attack", test_stack_oob_write_moat_on);
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
 	RUN_TEST("attack", test_pkt_oob_read_moat_on);
 	RUN_TEST("attack", test_violation_reported);

@@ -233,3 +233,18 @@ int sf_percpu(struct __sk_buff *skb)
 	*v += skb->len;
 	return *v;
 }
+
+/* A preallocated per-CPU hash map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu_hash SEC(".maps");
+
+SEC("socket")
+int sf_percpu_hash(struct __sk_buff *skb)
+{
+	bump(&pcpu_hash, 7, skb->len);
+	return 0;
+}

@@ -607,6 +607,40 @@ static void test_percpu_array_identical(void)
 	ASSERT_GE(last[1], 50, "isolated: value seen by the program");
 }
 
+/* Per-CPU hash: inserts and updates, summed over CPUs from user space. */
+static void test_percpu_hash_identical(void)
+{
+	int i, k, ncpus = libbpf_num_possible_cpus();
+	__u64 sum[2] = {};
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	ASSERT_GE(ncpus, 1, "possible CPUs");
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("sf_percpu_hash", i);
+		__u64 vals[ncpus];
+		__u32 key = 7;
+
+		if (!obj)
+			return;
+		for (k = 0; k < 3; k++)
+			run_sf(obj, "sf_percpu_hash");
+		memset(vals, 0, sizeof(vals));
+		bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj,
+								    "pcpu_hash"),
+				    &key, vals);
+		for (k = 0; k < ncpus; k++)
+			sum[i] += vals[k];
+		bpf_object__close(obj);
+	}
+	test_info("sum over CPUs: plain %llu, isolated %llu",
+		  (unsigned long long)sum[0], (unsigned long long)sum[1]);
+	ASSERT_EQ(sum[0], 3 * 50, "plain: sum after 3 runs");
+	ASSERT_EQ(sum[1], sum[0], "isolated: sum after 3 runs");
+}
+
 static int rb_record(void *ctx, void *data, size_t len)
 {
 	if (len == sizeof(__u64))
@@ -697,6 +731,7 @@ int main(void)
 	RUN_TEST("moat", test_bpf2bpf_calls_identical);
 	RUN_TEST("moat", test_hash_maps_identical);
 	RUN_TEST("moat", test_percpu_array_identical);
+	RUN_TEST("moat", test_percpu_hash_identical);
 	RUN_TEST("moat", test_copying_maps_isolated);
 	RUN_TEST("moat", test_ringbuf_reserve_refused);
 	moat_set_mode("0");
