@@ -48,12 +48,29 @@ check_verifier() {	# check_verifier <cpu> <guest output> [baseline]
 	diffs=$(diff "$want" "$got" | grep '^[<>]' || true)
 	rm -f "$got"
 	local summary
-	summary=$(grep -o 'Summary: .*' "$2" | tail -1)
+	summary=$(grep '^TV| Summary: ' "$2" | grep -o 'Summary: .*' | tail -1)
 	if [ -n "$diffs" ]; then
 		report "$1" FAIL "selftests/test_verifier: results differ from tests/baseline/test_verifier.txt ($summary):"
 		echo "$diffs" | sed -e 's/^</    baseline:/' -e 's/^>/    now:     /' | head -60
 	else
 		report "$1" PASS "selftests/test_verifier: matches baseline ($summary, $(sed -n 's/^TV rc .* seconds //p' "$2") s)"
+	fi
+}
+
+# test_verifier with every program isolated: each test as in the baseline,
+# or refused by MOAT (see scripts/tvm-check.sh).
+check_verifier_moat() {	# check_verifier_moat <cpu> <guest output> [baseline]
+	local want=${3:-$TOP/tests/baseline/test_verifier.txt} res same refused
+	res=$("$TOP/scripts/tvm-check.sh" "$want" < "$2")
+	same=$(sed -n 's/^same //p' <<< "$res")
+	refused=$(sed -n 's/^refused //p' <<< "$res")
+	if [ -z "$same" ] || [ "$same" = 0 ]; then
+		report "$1" FAIL "selftests/test_verifier@isolated: no results (did it run?)"
+	elif grep -q '^differs' <<< "$res"; then
+		report "$1" FAIL "selftests/test_verifier@isolated: results differ from the baseline without a MOAT refusal ($same same, $refused refused):"
+		grep '^differs' <<< "$res" | sed 's/^differs /    /' | head -40
+	else
+		report "$1" PASS "selftests/test_verifier@isolated: kernel.bpf_moat=2, $same tests as in the baseline, $refused refused by MOAT ($(sed -n 's/^TVM rc .* seconds //p' "$2") s)"
 	fi
 }
 
@@ -71,5 +88,8 @@ judge_guest() {	# judge_guest <cpu> <guest output> <console log> <completed 0|1>
 	check_console "$cpu" "$console"
 	if grep -q '^TV rc' "$out" 2>/dev/null; then
 		check_verifier "$cpu" "$out"
+	fi
+	if grep -q '^TVM rc' "$out" 2>/dev/null; then
+		check_verifier_moat "$cpu" "$out"
 	fi
 }

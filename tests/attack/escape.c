@@ -349,6 +349,27 @@ static void test_ctx_oob_read_moat_on(void)
 	contained("ctx_read", off);
 }
 
+/*
+ * A read of a user address (NULL + 16) through a map value pointer: under
+ * SMAP the kernel oopses on such an access without consulting exception
+ * tables, so MOAT must catch it there too.  No MOAT-off half: it would
+ * oops the kernel.
+ */
+static void test_user_addr_read_moat_on(void)
+{
+	struct attack_cfg c = { .target = 16 };
+	long long v0;
+	__u32 ret = 1;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("map_read");
+	ASSERT_OK(run_in(mobj, mcfg_fd, "map_read", &c, &ret), "map_read");
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(ret, 0, "safe verdict (drop)");
+	ASSERT_EQ(violations("map_read"), v0 + 1, "moat_violations");
+}
+
 /* Write @val to tracefs file @file: 0 or -errno. */
 static int tracefs_write(const char *file, const char *val)
 {
@@ -484,6 +505,7 @@ int main(void)
 	RUN_TEST("attack", test_stack_oob_write_moat_on);
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
 	RUN_TEST("attack", test_pkt_oob_read_moat_on);
+	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_violation_reported);
 	if (mobj)
 		bpf_object__close(mobj);

@@ -52,4 +52,13 @@ if [ -x /tests/test_verifier ]; then
 	/tests/test_verifier > /tmp/tv.log 2>&1
 	echo "TV rc $? seconds $(awk -v s="$start" '{print $1 - s}' /proc/uptime)"
 	sed 's/^/TV| /' /tmp/tv.log
+	# Once more with every program isolated (only where MOAT can be on).
+	if /tests/cpuid-pks; then
+		echo 2 > /proc/sys/kernel/bpf_moat
+		start=$(cut -d' ' -f1 /proc/uptime)
+		/tests/test_verifier > /tmp/tv.log 2>&1
+		echo "TVM rc $? seconds $(awk -v s="$start" '{print $1 - s}' /proc/uptime)"
+		echo 0 > /proc/sys/kernel/bpf_moat
+		sed 's/^/TVM| /' /tmp/tv.log
+	fi
 fi

@@ -92,4 +92,28 @@ was='#0/p first test OK' now='#0/p first test FAIL'
 expect tv_changed_fails "0 1 0" "$(tv_check "${tv_out/"$was"/"$now"}" "$base")"
 expect tv_missing_fails "0 1 0" "$(tv_check "$ok_out" "$base")"
 
+# test_verifier isolated: a difference passes only with a MOAT refusal.
+tvm_out="$ok_out
+TVM rc 1 seconds 1
+TVM| #0/u first test OK
+TVM| #0/p first test FAIL
+TVM| Failed to load prog 'Operation not supported'!
+TVM| MOAT: isolation required (kernel.bpf_moat=2) but not possible: tail calls are not isolated yet
+TVM| #1/u second test FAIL
+TVM| Summary: 1 PASSED, 0 SKIPPED, 2 FAILED"
+tvm_check() {	# tvm_check <output> <baseline>: prints "<pass> <fail>"
+	printf '%s\n' "$1" > "$tmp/out"
+	printf '%s\n' "$2" > "$tmp/baseline"
+	(
+		. "$TOP/scripts/judge.sh"
+		pass=0 fail=0 skip=0
+		check_verifier_moat x "$tmp/out" "$tmp/baseline" > "$tmp/report"
+		echo "$pass $fail $skip"
+	)
+}
+expect tvm_refusal_passes "1 0 0" "$(tvm_check "$tvm_out" "$base")"
+was='TVM| MOAT: isolation required' now='TVM| something else:'
+expect tvm_unexplained_fails "0 1 0" "$(tvm_check "${tvm_out/"$was"/"$now"}" "$base")"
+expect tvm_missing_fails "0 1 0" "$(tvm_check "$ok_out" "$base")"
+
 [ $nfail = 0 ]
