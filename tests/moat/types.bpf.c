@@ -7,7 +7,7 @@
  * packet directly and writing the mark, a perf event program.
  */
 #define CFG_MAX 3
-#define CNT_MAX 8
+#define CNT_MAX 10
 #include "counters.bpf.h"
 #include <linux/bpf_perf_event.h>
 #include <linux/in.h>
@@ -247,4 +247,22 @@ int sf_percpu_hash(struct __sk_buff *skb)
 {
 	bump(&pcpu_hash, 7, skb->len);
 	return 0;
+}
+
+/*
+ * Nesting: an isolated socket filter calls bpf_get_prandom_u32(), whose
+ * implementation an isolated kprobe program watches; that program runs
+ * inside the helper call, in a second MOAT frame.
+ */
+SEC("kprobe/bpf_user_rnd_u32")
+int kp_rnd(struct pt_regs *ctx)
+{
+	add(8, 1);
+	return 0;
+}
+
+SEC("socket")
+int sf_rnd(struct __sk_buff *skb)
+{
+	return (bpf_get_prandom_u32() ^ bpf_get_prandom_u32()) & 1;
 }

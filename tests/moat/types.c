@@ -641,6 +641,58 @@ static void test_percpu_hash_identical(void)
 	ASSERT_EQ(sum[1], sum[0], "isolated: sum after 3 runs");
 }
 
+/* An isolated program run from a helper of another isolated program. */
+static void test_nested_isolated_runs(void)
+{
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	struct bpf_link *link;
+	long long runs0, viol0;
+	int k, ret;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	obj = bpf_object__open_file(smoke_obj_path("moat", "types"), NULL);
+	ASSERT_OK(libbpf_get_error(obj), "opening types.bpf.o");
+	bpf_object__for_each_program(p, obj) {
+		if (strcmp(bpf_program__name(p), "kp_rnd") &&
+		    strcmp(bpf_program__name(p), "sf_rnd"))
+			bpf_program__set_autoload(p, false);
+		else
+			bpf_program__set_flags(p, BPF_F_MOAT);
+	}
+	moat_set_mode("1");
+	ret = bpf_object__load(obj);
+	moat_set_mode("0");
+	if (ret) {
+		bpf_object__close(obj);
+		ASSERT_OK(ret, "loading kp_rnd and sf_rnd isolated");
+	}
+	link = bpf_program__attach(bpf_object__find_program_by_name(obj,
+								    "kp_rnd"));
+	if (libbpf_get_error(link)) {
+		bpf_object__close(obj);
+		test_fail("attaching kp_rnd: %s", strerror(errno));
+		return;
+	}
+	runs0 = moat_file_value(MOAT_STATS, "runs");
+	viol0 = moat_file_value(MOAT_STATS, "violations");
+	for (k = 0; k < 5; k++)
+		run_sf(obj, "sf_rnd");
+	test_info("kprobe ran %llu times in 5 runs of sf_rnd; MOAT runs +%lld",
+		  (unsigned long long)counter(obj, 8),
+		  moat_file_value(MOAT_STATS, "runs") - runs0);
+	ASSERT_EQ(counter(obj, 8), 10, "kprobe runs inside the helper calls");
+	ASSERT_GE(moat_file_value(MOAT_STATS, "runs") - runs0, 15,
+		  "isolated runs (5 outer, 10 nested)");
+	ASSERT_EQ(moat_file_value(MOAT_STATS, "violations"), viol0,
+		  "violations");
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+}
+
 static int rb_record(void *ctx, void *data, size_t len)
 {
 	if (len == sizeof(__u64))
@@ -733,6 +785,7 @@ int main(void)
 	RUN_TEST("moat", test_percpu_array_identical);
 	RUN_TEST("moat", test_percpu_hash_identical);
 	RUN_TEST("moat", test_copying_maps_isolated);
+	RUN_TEST("moat", test_nested_isolated_runs);
 	RUN_TEST("moat", test_ringbuf_reserve_refused);
 	moat_set_mode("0");
 	return test_exit();
