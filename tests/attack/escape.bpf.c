@@ -117,6 +117,26 @@ int stack_write(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * The program's own return address, just above its frame: an escaped
+ * program that could rewrite it would return anywhere in the kernel.
+ */
+SEC("socket")
+int ret_write(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *fp, *p;
+
+	if (!c)
+		return 0;
+	asm volatile("%0 = r10" : "=r"(fp));
+	/* fp - 8 is in bounds; at run time this is fp + 8 */
+	p = (void *)fp - 8 + bpf_moat_test_escape(16);
+	*p = c->write_val;
+	c->ran = 1;
+	return 0;
+}
+
 SEC("socket")
 int ctx_read(struct __sk_buff *skb)
 {

@@ -370,6 +370,47 @@ static void test_user_addr_read_moat_on(void)
 	ASSERT_EQ(violations("map_read"), v0 + 1, "moat_violations");
 }
 
+/* Whether the kernel log holds a line with both @a and @b. */
+static int kmsg_has(const char *a, const char *b)
+{
+	char buf[1024];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), found = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	while (!found && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		found = strstr(buf, a) && strstr(buf, b);
+	}
+	close(fd);
+	return found;
+}
+
+/*
+ * Overwriting its own return address: the write itself faults (the slot
+ * is read-only to the program), inside the program, so the program never
+ * returns through it.  No MOAT-off half: it would crash the kernel.
+ */
+static void test_return_address_write_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = 0xffffffff81000000ULL };
+	char prog[64];
+	long long v0;
+	__u32 ret = 1;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("ret_write");
+	ASSERT_OK(run_in(mobj, mcfg_fd, "ret_write", &c, &ret), "ret_write");
+	ASSERT_EQ(c.ran, 0, "attack program terminated at the write");
+	ASSERT_EQ(ret, 0, "safe verdict (drop)");
+	ASSERT_EQ(violations("ret_write"), v0 + 1, "moat_violations");
+	snprintf(prog, sizeof(prog), "ip bpf_prog_");
+	ASSERT_TRUE(kmsg_has("'ret_write'", prog),
+		    "the fault was the write, inside the program");
+}
+
 /* Write @val to tracefs file @file: 0 or -errno. */
 static int tracefs_write(const char *file, const char *val)
 {
@@ -506,6 +547,7 @@ int main(void)
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
 	RUN_TEST("attack", test_pkt_oob_read_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
+	RUN_TEST("attack", test_return_address_write_moat_on);
 	RUN_TEST("attack", test_violation_reported);
 	if (mobj)
 		bpf_object__close(mobj);
