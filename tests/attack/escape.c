@@ -370,18 +370,32 @@ static void test_user_addr_read_moat_on(void)
 	ASSERT_EQ(violations("map_read"), v0 + 1, "moat_violations");
 }
 
-/* Whether the kernel log holds a line with both @a and @b. */
-static int kmsg_has(const char *a, const char *b)
+/* Write @val to tracefs file @file: 0 or -errno. */
+static int tracefs_write(const char *file, const char *val)
 {
-	char buf[1024];
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), found = 0;
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	return moat_write_file(path, val);
+}
+
+/*
+ * Whether the trace buffer or the kernel log holds a read (a line, for
+ * /dev/kmsg) with @a and, unless NULL, @b.
+ */
+static int file_has(const char *path, const char *a, const char *b,
+		    int nonblock)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | (nonblock ? O_NONBLOCK : 0)), found = 0;
 	ssize_t n;
 
 	if (fd < 0)
 		return 0;
+	/* /dev/kmsg returns one record per read. */
 	while (!found && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
 		buf[n] = '\0';
-		found = strstr(buf, a) && strstr(buf, b);
+		found = strstr(buf, a) && (!b || strstr(buf, b));
 	}
 	close(fd);
 	return found;
@@ -395,7 +409,6 @@ static int kmsg_has(const char *a, const char *b)
 static void test_return_address_write_moat_on(void)
 {
 	struct attack_cfg c = { .write_val = 0xffffffff81000000ULL };
-	char prog[64];
 	long long v0;
 	__u32 ret = 1;
 
@@ -406,43 +419,8 @@ static void test_return_address_write_moat_on(void)
 	ASSERT_EQ(c.ran, 0, "attack program terminated at the write");
 	ASSERT_EQ(ret, 0, "safe verdict (drop)");
 	ASSERT_EQ(violations("ret_write"), v0 + 1, "moat_violations");
-	snprintf(prog, sizeof(prog), "ip bpf_prog_");
-	ASSERT_TRUE(kmsg_has("'ret_write'", prog),
+	ASSERT_TRUE(file_has("/dev/kmsg", "'ret_write'", "ip bpf_prog_", 1),
 		    "the fault was the write, inside the program");
-}
-
-/* Write @val to tracefs file @file: 0 or -errno. */
-static int tracefs_write(const char *file, const char *val)
-{
-	char path[256];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), TRACEFS "/%s", file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Whether the trace buffer or the kernel log holds @needle. */
-static int file_has(const char *path, const char *needle, int nonblock)
-{
-	char buf[4096];
-	int fd = open(path, O_RDONLY | (nonblock ? O_NONBLOCK : 0)), found = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	/* /dev/kmsg returns one record per read. */
-	while (!found && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-		buf[n] = '\0';
-		found = strstr(buf, needle) != NULL;
-	}
-	close(fd);
-	return found;
 }
 
 /* The violation is visible: tracepoint event and kernel log line. */
@@ -471,11 +449,11 @@ static void test_violation_reported(void)
 	tracefs_write("events/bpf_moat/bpf_moat_violation/enable", "0");
 	ASSERT_OK(err, "map_read");
 	snprintf(want, sizeof(want), "prog_id=%u name=map_read", info.id);
-	ASSERT_TRUE(file_has(TRACEFS "/trace", want, 0),
+	ASSERT_TRUE(file_has(TRACEFS "/trace", want, NULL, 0),
 		    "bpf_moat_violation event in the trace buffer");
 	snprintf(want, sizeof(want), "MOAT: terminated program %u 'map_read'",
 		 info.id);
-	ASSERT_TRUE(file_has("/dev/kmsg", want, 1), "kernel log line");
+	ASSERT_TRUE(file_has("/dev/kmsg", want, NULL, 1), "kernel log line");
 }
 
 /* Open the object again with BPF_F_MOAT on every program. */

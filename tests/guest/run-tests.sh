@@ -3,16 +3,21 @@
 # Runs every test binary of the guest suite; the host counts the
 # PASS/FAIL/SKIP lines.  A binary that dies or fails without printing a
 # FAIL line is reported here, so nothing fails silently.
-for t in $(find /tests/bin -type f | sort); do
-	name=${t#/tests/bin/}
+# run_test <binary> <name>: its output, plus a FAIL line if it failed
+# without reporting one.
+run_test() {
 	out=/tmp/out.$$
-	"$t" > $out 2>&1
+	"$1" > $out 2>&1
 	rc=$?
 	cat $out
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' $out; then
-		echo "FAIL $name: exited with status $rc without reporting a failure"
+		echo "FAIL $2: exited with status $rc without reporting a failure"
 	fi
 	rm -f $out
+}
+
+for t in $(find /tests/bin -type f | sort); do
+	run_test "$t" "${t#/tests/bin/}"
 done
 
 # The legitimate programs of these suites once more, every program
@@ -27,16 +32,11 @@ if ! /tests/cpuid-pks; then
 else
 	before=$(moat_runs)
 	echo 2 > /proc/sys/kernel/bpf_moat
+	export MOAT_TEST_SUFFIX=@isolated
 	for t in $ISOLATED; do
-		out=/tmp/out.$$
-		MOAT_TEST_SUFFIX=@isolated /tests/bin/$t > $out 2>&1
-		rc=$?
-		cat $out
-		if [ $rc -ne 0 ] && ! grep -q '^FAIL ' $out; then
-			echo "FAIL $t@isolated: exited with status $rc without reporting a failure"
-		fi
-		rm -f $out
+		run_test /tests/bin/$t $t@isolated
 	done
+	unset MOAT_TEST_SUFFIX
 	echo 0 > /proc/sys/kernel/bpf_moat
 	after=$(moat_runs)
 	if [ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ]; then

@@ -46,10 +46,10 @@ static inline int moat_mode(void)
 	return buf[0] ? atoi(buf) : -1;
 }
 
-/* Write @val to kernel.bpf_moat: 0, or -errno of the write. */
-static inline int moat_set_mode(const char *val)
+/* Write @val to file @path (sysctl, tracefs): 0, or -errno. */
+static inline int moat_write_file(const char *path, const char *val)
 {
-	int fd = open(MOAT_SYSCTL, O_WRONLY), ret = 0;
+	int fd = open(path, O_WRONLY | O_TRUNC), ret = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -57,6 +57,12 @@ static inline int moat_set_mode(const char *val)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* Write @val to kernel.bpf_moat: 0, or -errno of the write. */
+static inline int moat_set_mode(const char *val)
+{
+	return moat_write_file(MOAT_SYSCTL, val);
 }
 
 /* Value of "@key:" in file @path (fdinfo, MOAT debugfs), or -1. */

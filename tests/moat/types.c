@@ -598,32 +598,40 @@ static void test_hash_maps_identical(void)
 	ASSERT_EQ(l[1], l[0], "isolated: LRU hash value");
 }
 
+/* Sum over possible CPUs of per-CPU map @name's value at @key, or 0. */
+static __u64 percpu_sum(struct bpf_object *obj, const char *name, __u32 key)
+{
+	int k, ncpus = libbpf_num_possible_cpus();
+	__u64 vals[ncpus > 0 ? ncpus : 1], sum = 0;
+
+	memset(vals, 0, sizeof(vals));
+	bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj, name), &key,
+			    vals);
+	for (k = 0; k < ncpus; k++)
+		sum += vals[k];
+	return sum;
+}
+
 /* Per-CPU array: this CPU's value from the program, all from user space. */
 static void test_percpu_array_identical(void)
 {
 	long long last[2] = {};
 	__u64 sum[2] = {};
-	int i, k, ncpus = libbpf_num_possible_cpus();
+	int i, k;
 
 	if (!cpu_has_pks()) {
 		test_skip("CPU has no PKS");
 		return;
 	}
-	ASSERT_GE(ncpus, 1, "possible CPUs");
+	ASSERT_GE(libbpf_num_possible_cpus(), 1, "possible CPUs");
 	for (i = 0; i < 2; i++) {
 		struct bpf_object *obj = load_one("sf_percpu", i);
-		__u64 vals[ncpus];
-		__u32 key = 2;
 
 		if (!obj)
 			return;
 		for (k = 0; k < 4; k++)
 			last[i] = run_sf(obj, "sf_percpu");
-		memset(vals, 0, sizeof(vals));
-		bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj, "pcpu"),
-				    &key, vals);
-		for (k = 0; k < ncpus; k++)
-			sum[i] += vals[k];
+		sum[i] = percpu_sum(obj, "pcpu", 2);
 		bpf_object__close(obj);
 	}
 	test_info("plain: last %lld sum %llu; isolated: last %lld sum %llu",
@@ -637,29 +645,22 @@ static void test_percpu_array_identical(void)
 /* Per-CPU hash: inserts and updates, summed over CPUs from user space. */
 static void test_percpu_hash_identical(void)
 {
-	int i, k, ncpus = libbpf_num_possible_cpus();
 	__u64 sum[2] = {};
+	int i, k;
 
 	if (!cpu_has_pks()) {
 		test_skip("CPU has no PKS");
 		return;
 	}
-	ASSERT_GE(ncpus, 1, "possible CPUs");
+	ASSERT_GE(libbpf_num_possible_cpus(), 1, "possible CPUs");
 	for (i = 0; i < 2; i++) {
 		struct bpf_object *obj = load_one("sf_percpu_hash", i);
-		__u64 vals[ncpus];
-		__u32 key = 7;
 
 		if (!obj)
 			return;
 		for (k = 0; k < 3; k++)
 			run_sf(obj, "sf_percpu_hash");
-		memset(vals, 0, sizeof(vals));
-		bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj,
-								    "pcpu_hash"),
-				    &key, vals);
-		for (k = 0; k < ncpus; k++)
-			sum[i] += vals[k];
+		sum[i] = percpu_sum(obj, "pcpu_hash", 7);
 		bpf_object__close(obj);
 	}
 	test_info("sum over CPUs: plain %llu, isolated %llu",
