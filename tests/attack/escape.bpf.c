@@ -160,22 +160,137 @@ struct {
 	__type(value, __u64);
 } hash_vals SEC(".maps");
 
-/* Through a hash map value pointer (its values are BPF memory too). */
-SEC("socket")
-int hash_read(struct __sk_buff *skb)
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} nopre_vals SEC(".maps");
+
+struct lpm_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_key);
+	__type(value, __u64);
+} lpm_vals SEC(".maps");
+
+/* Read the target through the value of @key in @map, which it inserts. */
+static __always_inline int read_via_value(void *map, void *key)
 {
 	struct attack_cfg *c = cfg();
 	__u64 zero = 0, *v, *p;
-	__u32 key = 0;
 
 	if (!c)
 		return 0;
-	bpf_map_update_elem(&hash_vals, &key, &zero, BPF_ANY);
-	v = bpf_map_lookup_elem(&hash_vals, &key);
+	bpf_map_update_elem(map, key, &zero, BPF_ANY);
+	v = bpf_map_lookup_elem(map, key);
 	if (!v)
 		return 0;
 	p = (void *)v + bpf_moat_test_escape(c->target - addr_of(c, v));
 	c->result = *p;
+	c->ran = 1;
+	return 0;
+}
+
+/* Through hash map value pointers (their values are BPF memory too). */
+SEC("socket")
+int hash_read(struct __sk_buff *skb)
+{
+	__u32 key = 0;
+
+	return read_via_value(&hash_vals, &key);
+}
+
+/* ... also when the map allocates its elements on demand */
+SEC("socket")
+int nopre_hash_read(struct __sk_buff *skb)
+{
+	__u32 key = 0;
+
+	return read_via_value(&nopre_vals, &key);
+}
+
+/* Through an LPM trie value pointer. */
+SEC("socket")
+int lpm_read(struct __sk_buff *skb)
+{
+	struct lpm_key key = { .prefixlen = 32, .addr = 1 };
+
+	return read_via_value(&lpm_vals, &key);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rb SEC(".maps");
+
+/* Through a ring buffer record (in BPF memory when isolated). */
+SEC("socket")
+int rb_read(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *rec, *p;
+
+	if (!c)
+		return 0;
+	rec = bpf_ringbuf_reserve(&rb, sizeof(*rec), 0);
+	if (!rec)
+		return 0;
+	p = (void *)rec + bpf_moat_test_escape(c->target - addr_of(c, rec));
+	c->result = *p;
+	bpf_ringbuf_discard(rec, 0);
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * Rewrite the page offset in a record's header, which leads the kernel
+ * from the record to its ring buffer, so that it leads to the page of
+ * cfg->target instead, then submit the record.
+ */
+SEC("socket")
+int rb_forge_header(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *rec;
+	__u32 *pg_off;
+
+	if (!c)
+		return 0;
+	rec = bpf_ringbuf_reserve(&rb, sizeof(*rec), 0);
+	if (!rec)
+		return 0;
+	*rec = 0x666f726765;
+	pg_off = (void *)rec + bpf_moat_test_escape(-4ULL);
+	*pg_off = (((addr_of(c, rec) - 8) & ~4095ULL) -
+		   (c->target & ~4095ULL)) >> 12;
+	bpf_ringbuf_submit(rec, 0);
+	c->ran = 1;
+	return 0;
+}
+
+/* Submit cfg->target + 8 as a record: its "header" is the target. */
+SEC("socket")
+int rb_forge_addr(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *rec;
+
+	if (!c)
+		return 0;
+	rec = bpf_ringbuf_reserve(&rb, sizeof(*rec), 0);
+	if (!rec)
+		return 0;
+	rec = (void *)rec + bpf_moat_test_escape(c->target + 8 -
+						 addr_of(c, rec));
+	bpf_ringbuf_submit(rec, 0);
 	c->ran = 1;
 	return 0;
 }

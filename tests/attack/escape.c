@@ -179,6 +179,21 @@ static void test_hash_oob_read_moat_off(void)
 	read_attack("hash_read", 0, ~0ULL);
 }
 
+static void test_nopre_hash_oob_read_moat_off(void)
+{
+	read_attack("nopre_hash_read", 0, ~0ULL);
+}
+
+static void test_lpm_oob_read_moat_off(void)
+{
+	read_attack("lpm_read", 0, ~0ULL);
+}
+
+static void test_rb_oob_read_moat_off(void)
+{
+	read_attack("rb_read", 0, ~0ULL);
+}
+
 static void test_stack_oob_read_moat_off(void)
 {
 	read_attack("stack_read", 0, ~0ULL);
@@ -321,6 +336,24 @@ static void test_hash_oob_read_moat_on(void)
 		contained("hash_read", 0);
 }
 
+static void test_nopre_hash_oob_read_moat_on(void)
+{
+	if (moat_ready())
+		contained("nopre_hash_read", 0);
+}
+
+static void test_lpm_oob_read_moat_on(void)
+{
+	if (moat_ready())
+		contained("lpm_read", 0);
+}
+
+static void test_rb_oob_read_moat_on(void)
+{
+	if (moat_ready())
+		contained("rb_read", 0);
+}
+
 static void test_stack_oob_write_moat_on(void)
 {
 	if (moat_ready())
@@ -399,6 +432,45 @@ static int file_has(const char *path, const char *a, const char *b,
 	}
 	close(fd);
 	return found;
+}
+
+/*
+ * Ring buffer records are BPF memory, headers included, so an isolated
+ * program can forge the header the kernel follows from a record to its
+ * ring buffer, or pass any address as a record: MOAT's check of both
+ * keeps the record from being committed.  The program is not terminated
+ * (it faulted nowhere).  No MOAT-off half: without the check the kernel
+ * would write into the target's page.
+ */
+static void forged_record(const char *name)
+{
+	struct attack_cfg c = {};
+	__u64 addr, before, after;
+	__u32 ret = 1;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(canary(&addr, &before), "read " CANARY);
+	c.target = addr;
+	ASSERT_OK(run_in(mobj, mcfg_fd, name, &c, &ret), name);
+	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
+	test_info("%s, MOAT on: ran %llu, canary 0x%llx -> 0x%llx", name,
+		  (unsigned long long)c.ran, (unsigned long long)before,
+		  (unsigned long long)after);
+	ASSERT_EQ(c.ran, 1, "program ran to its end");
+	ASSERT_EQ(after, before, "canary");
+	ASSERT_TRUE(file_has("/dev/kmsg", "MOAT: ring buffer record with a forged header or address not committed",
+			     NULL, 1), "kernel log line");
+}
+
+static void test_rb_forged_header_moat_on(void)
+{
+	forged_record("rb_forge_header");
+}
+
+static void test_rb_forged_address_moat_on(void)
+{
+	forged_record("rb_forge_addr");
 }
 
 /*
@@ -523,6 +595,9 @@ int main(void)
 	RUN_TEST("attack", test_map_oob_read_moat_off);
 	RUN_TEST("attack", test_map_oob_write_moat_off);
 	RUN_TEST("attack", test_hash_oob_read_moat_off);
+	RUN_TEST("attack", test_nopre_hash_oob_read_moat_off);
+	RUN_TEST("attack", test_lpm_oob_read_moat_off);
+	RUN_TEST("attack", test_rb_oob_read_moat_off);
 	RUN_TEST("attack", test_stack_oob_read_moat_off);
 	RUN_TEST("attack", test_stack_oob_write_moat_off);
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
@@ -532,6 +607,11 @@ int main(void)
 	RUN_TEST("attack", test_map_oob_read_moat_on);
 	RUN_TEST("attack", test_map_oob_write_moat_on);
 	RUN_TEST("attack", test_hash_oob_read_moat_on);
+	RUN_TEST("attack", test_nopre_hash_oob_read_moat_on);
+	RUN_TEST("attack", test_lpm_oob_read_moat_on);
+	RUN_TEST("attack", test_rb_oob_read_moat_on);
+	RUN_TEST("attack", test_rb_forged_header_moat_on);
+	RUN_TEST("attack", test_rb_forged_address_moat_on);
 	RUN_TEST("attack", test_stack_oob_read_moat_on);
 	RUN_TEST("attack", test_stack_oob_write_moat_on);
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);

@@ -6,7 +6,8 @@
  * Loads and unloads 10,000 isolated programs, each with its own array map
  * (BPF memory), and checks that MOAT's page count
  * (/sys/kernel/debug/bpf_moat/memory) rises while they exist and returns
- * exactly to where it started.  Also checks that an mmapable array in BPF
+ * exactly to where it started; the same for the value pools of maps that
+ * allocate on demand (hash maps without preallocation, LPM tries).  Also checks that an mmapable array in BPF
  * memory still maps to user space and shares its values with programs.
  * Skipped on a CPU without PKS, where there is no BPF memory.
  */
@@ -217,12 +218,73 @@ static void test_10000_programs_and_maps_freed(void)
 	ASSERT_EQ(end, start, "MOAT pages after all are gone");
 }
 
+/*
+ * Maps that allocate on demand (hash and per-CPU hash with
+ * BPF_F_NO_PREALLOC, LPM trie) take their values' BPF memory as one pool
+ * when they are created: the count rises by at least the values' size,
+ * element churn does not change it, and it returns when the maps go.
+ */
+static void test_pooled_maps_freed(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, nopre, .map_flags = BPF_F_NO_PREALLOC);
+	struct { __u32 prefixlen, addr; } lkey = { 32, 0 };
+	long long start, full, churned, end;
+	int maps[3], i, k, n = 0;
+	char val[256] = "moat";
+	const int entries = 1000;
+
+	if (!ready())
+		return;
+	start = settle(-1);
+	maps[0] = bpf_map_create(BPF_MAP_TYPE_HASH, "moat_nopre", 4,
+				 sizeof(val), entries, &nopre);
+	maps[1] = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "moat_nopre_pc", 4,
+				 sizeof(val), entries, &nopre);
+	maps[2] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "moat_lpm", 8,
+				 sizeof(val), entries, &nopre);
+	for (i = 0; i < 3; i++)
+		if (maps[i] < 0)
+			test_fail("creating map %d: %s", i, strerror(errno));
+	full = moat_pages();
+	/* Fill every map, empty it, fill it again. */
+	for (k = 0; k < 2 * entries && !test_cur.failed; k++) {
+		__u32 key = k % entries;
+
+		lkey.addr = key;
+		if (bpf_map_update_elem(maps[0], &key, val, BPF_NOEXIST) ||
+		    bpf_map_update_elem(maps[2], &lkey, val, BPF_NOEXIST))
+			test_fail("insert %d: %s", k, strerror(errno));
+		if (k % entries == entries - 1 && k < entries)
+			for (key = 0; key < (__u32)entries; key++) {
+				lkey.addr = key;
+				bpf_map_delete_elem(maps[0], &key);
+				bpf_map_delete_elem(maps[2], &lkey);
+			}
+		n++;
+	}
+	churned = moat_pages();
+	for (i = 0; i < 3; i++)
+		if (maps[i] >= 0)
+			close(maps[i]);
+	end = settle(start);
+	test_info("MOAT pages %lld -> %lld with 3 maps of %d entries -> %lld after %d inserts -> %lld",
+		  start, full, entries, churned, n, end);
+	if (test_cur.failed)
+		return;
+	/* hash + LPM: 1000 values of 256 bytes each = 63 pages at least */
+	ASSERT_GE(full, start + 2 * (entries * (long long)sizeof(val) / 4096),
+		  "MOAT pages with the maps created");
+	ASSERT_EQ(churned, full, "MOAT pages after filling twice");
+	ASSERT_EQ(end, start, "MOAT pages after the maps are gone");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	RUN_TEST("moat", test_isolated_program_uses_array);
 	RUN_TEST("moat", test_mmapable_array_in_moat_memory);
 	RUN_TEST("moat", test_10000_programs_and_maps_freed);
+	RUN_TEST("moat", test_pooled_maps_freed);
 	moat_set_mode("0");
 	return test_exit();
 }

@@ -168,19 +168,17 @@ static void test_uncovered_type_refused(void)
 /* So is a program using a map whose values are not in MOAT memory. */
 static void test_uncovered_map_refused(void)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, lpm_opts,
-		    .map_flags = BPF_F_NO_PREALLOC);
 	int map, ret;
 
-	map = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "moat_lpm", 8, 8, 4,
-			     &lpm_opts);
-	ASSERT_OK(map, "creating an LPM trie");
+	map = bpf_map_create(BPF_MAP_TYPE_BLOOM_FILTER, "moat_bloom", 0, 8, 4,
+			     NULL);
+	ASSERT_OK(map, "creating a bloom filter");
 	ASSERT_EQ(moat_set_mode("1"), 0, "writing 1");
 	ret = load_type(BPF_PROG_TYPE_SOCKET_FILTER, map, BPF_F_MOAT);
 	moat_set_mode("0");
 	close(map);
-	check_refused(ret, "socket filter using an LPM trie, BPF_F_MOAT",
-		      cpu_has_pks() ? "map 'moat_lpm' (type 11) is a map type whose values are not in MOAT memory yet" :
+	check_refused(ret, "socket filter using a bloom filter, BPF_F_MOAT",
+		      cpu_has_pks() ? "map 'moat_bloom' (type 30) is a map type whose values are not in MOAT memory yet" :
 				      NO_PKS);
 }
 

@@ -168,16 +168,41 @@ int sf_copy_maps(struct __sk_buff *skb)
 	return bpf_ringbuf_output(&ringbuf, &v, sizeof(v), 0) ? 2 : 0;
 }
 
-/* A reservation hands the program ring buffer memory: refused isolated. */
+/*
+ * Reservations hand the program ring buffer memory (BPF memory when
+ * isolated): four records written in place, the second one discarded.
+ * Returns how many reservations succeeded.
+ */
 SEC("socket")
 int sf_rb_reserve(struct __sk_buff *skb)
 {
-	__u64 *p = bpf_ringbuf_reserve(&ringbuf, sizeof(*p), 0);
+	int i, n = 0;
 
-	if (!p)
-		return 0;
-	*p = skb->len;
-	bpf_ringbuf_submit(p, 0);
+	for (i = 0; i < 4; i++) {
+		__u64 *p = bpf_ringbuf_reserve(&ringbuf, sizeof(*p), 0);
+
+		if (!p)
+			continue;
+		n++;
+		*p = skb->len * 100 + i;
+		if (i == 1)
+			bpf_ringbuf_discard(p, 0);
+		else
+			bpf_ringbuf_submit(p, 0);
+	}
+	return n;
+}
+
+/* A dynptr reservation is refused isolated. */
+SEC("socket")
+int sf_rb_dynptr(struct __sk_buff *skb)
+{
+	struct bpf_dynptr ptr;
+	__u64 v = skb->len;
+
+	bpf_ringbuf_reserve_dynptr(&ringbuf, sizeof(v), 0, &ptr);
+	bpf_dynptr_write(&ptr, 0, &v, sizeof(v), 0);
+	bpf_ringbuf_submit_dynptr(&ptr, 0);
 	return 0;
 }
 
@@ -247,6 +272,75 @@ int sf_percpu_hash(struct __sk_buff *skb)
 {
 	bump(&pcpu_hash, 7, skb->len);
 	return 0;
+}
+
+/*
+ * Maps that allocate on demand: a hash and a per-CPU hash map with
+ * BPF_F_NO_PREALLOC, and an LPM trie.  Their values come from a pool of
+ * BPF memory made with the map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} nhmap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} nphmap SEC(".maps");
+
+SEC("socket")
+int sf_hash_nopre(struct __sk_buff *skb)
+{
+	__u32 gone = 1000;
+	__u64 one = 1;
+
+	bump(&nhmap, skb->len, 1);
+	bump(&nphmap, 7, skb->len);
+	/* inserted and deleted on every run: its value is recycled */
+	bpf_map_update_elem(&nhmap, &gone, &one, BPF_ANY);
+	bpf_map_delete_elem(&nhmap, &gone);
+	return 0;
+}
+
+struct lpm_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_key);
+	__type(value, __u64);
+} lpm SEC(".maps");
+
+/*
+ * Longest-prefix lookups: user space put a /8 entry whose first byte is
+ * skb->len's low byte; each run adds one to it, and inserts and deletes a
+ * /32 entry below it.  Returns the value the lookup found.
+ */
+SEC("socket")
+int sf_lpm(struct __sk_buff *skb)
+{
+	struct lpm_key k = { .prefixlen = 32, .addr = skb->len };
+	struct lpm_key host = { .prefixlen = 32, .addr = skb->len + 256 };
+	__u64 *v, big = 1 << 20;
+
+	v = bpf_map_lookup_elem(&lpm, &k);
+	if (!v)
+		return 0;
+	*v += 1;
+	bpf_map_update_elem(&lpm, &host, &big, BPF_ANY);
+	bpf_map_delete_elem(&lpm, &host);
+	return *v;
 }
 
 /*

@@ -674,6 +674,81 @@ static void test_percpu_hash_identical(void)
 	ASSERT_EQ(sum[1], sum[0], "isolated: sum after 3 runs");
 }
 
+/*
+ * Hash and per-CPU hash maps allocated on demand (BPF_F_NO_PREALLOC):
+ * lookups, in-place updates, inserts and deletes, isolated and not.
+ */
+static void test_nopre_hash_maps_identical(void)
+{
+	__u64 h[2] = {}, sum[2] = {};
+	__u32 key = 50, gone = 1000;	/* skb->len of a test run */
+	int i, k, left[2] = { -1, -1 };
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("sf_hash_nopre", i);
+		int fd;
+		__u64 v;
+
+		if (!obj)
+			return;
+		for (k = 0; k < 5; k++)
+			run_sf(obj, "sf_hash_nopre");
+		fd = bpf_object__find_map_fd_by_name(obj, "nhmap");
+		bpf_map_lookup_elem(fd, &key, &h[i]);
+		left[i] = bpf_map_lookup_elem(fd, &gone, &v) ? -errno : 0;
+		sum[i] = percpu_sum(obj, "nphmap", 7);
+		bpf_object__close(obj);
+	}
+	test_info("hash %llu/%llu, per-CPU hash sum %llu/%llu (plain/isolated)",
+		  (unsigned long long)h[0], (unsigned long long)h[1],
+		  (unsigned long long)sum[0], (unsigned long long)sum[1]);
+	ASSERT_EQ(h[0], 5, "plain: hash value after 5 runs");
+	ASSERT_EQ(sum[0], 5 * 50, "plain: per-CPU hash sum after 5 runs");
+	ASSERT_EQ(left[0], -ENOENT, "plain: deleted element gone");
+	ASSERT_EQ(h[1], h[0], "isolated: hash value");
+	ASSERT_EQ(sum[1], sum[0], "isolated: per-CPU hash sum");
+	ASSERT_EQ(left[1], -ENOENT, "isolated: deleted element gone");
+}
+
+/* LPM trie lookups and value updates, inserts and deletes, isolated. */
+static void test_lpm_trie_identical(void)
+{
+	struct { __u32 prefixlen, addr; } net = { 8, 50 };
+	long long last[2] = { -1, -1 };
+	__u64 val[2] = {}, init = 100;
+	int i, k;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("sf_lpm", i);
+		int fd;
+
+		if (!obj)
+			return;
+		fd = bpf_object__find_map_fd_by_name(obj, "lpm");
+		ASSERT_OK(bpf_map_update_elem(fd, &net, &init, BPF_ANY),
+			  "inserting the /8 entry");
+		for (k = 0; k < 3; k++)
+			last[i] = run_sf(obj, "sf_lpm");
+		bpf_map_lookup_elem(fd, &net, &val[i]);
+		bpf_object__close(obj);
+	}
+	test_info("last verdict %lld/%lld, /8 value %llu/%llu (plain/isolated)",
+		  last[0], last[1], (unsigned long long)val[0],
+		  (unsigned long long)val[1]);
+	ASSERT_EQ(last[0], 103, "plain: value the third run found");
+	ASSERT_EQ(val[0], 103, "plain: /8 value after 3 runs");
+	ASSERT_EQ(last[1], last[0], "isolated: value the third run found");
+	ASSERT_EQ(val[1], val[0], "isolated: /8 value");
+}
+
 /* An isolated program run from a helper of another isolated program. */
 static void test_nested_isolated_runs(void)
 {
@@ -763,14 +838,68 @@ static void test_copying_maps_isolated(void)
 	ASSERT_EQ(record, want, "ring buffer record");
 }
 
-/* A ring buffer reservation is refused, with the reason. */
-static void test_ringbuf_reserve_refused(void)
+/* Collects up to 8 ring buffer records of 8 bytes. */
+struct rb_records {
+	__u64 v[8];
+	int n;
+};
+
+static int rb_collect(void *ctx, void *data, size_t len)
+{
+	struct rb_records *r = ctx;
+
+	if (len == sizeof(__u64) && r->n < 8)
+		r->v[r->n++] = *(__u64 *)data;
+	return 0;
+}
+
+/* Records reserved, written in place and submitted or discarded. */
+static void test_ringbuf_reserve_identical(void)
+{
+	struct rb_records recs[2] = {};
+	long long ret[2] = { -1, -1 };
+	int i, k;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("sf_rb_reserve", i);
+		struct ring_buffer *rb;
+
+		if (!obj)
+			return;
+		ret[i] = run_sf(obj, "sf_rb_reserve");
+		rb = ring_buffer__new(bpf_object__find_map_fd_by_name(obj,
+								      "ringbuf"),
+				      rb_collect, &recs[i], NULL);
+		if (rb) {
+			ring_buffer__consume(rb);
+			ring_buffer__free(rb);
+		}
+		bpf_object__close(obj);
+	}
+	test_info("plain: %lld reserved, %d records; isolated: %lld reserved, %d records",
+		  ret[0], recs[0].n, ret[1], recs[1].n);
+	ASSERT_EQ(ret[0], 4, "plain: reservations");
+	ASSERT_EQ(recs[0].n, 3, "plain: records (one of 4 discarded)");
+	ASSERT_EQ(recs[0].v[0], 5000, "plain: first record");
+	ASSERT_EQ(recs[0].v[2], 5003, "plain: last record");
+	ASSERT_EQ(ret[1], ret[0], "isolated: reservations");
+	ASSERT_EQ(recs[1].n, recs[0].n, "isolated: records");
+	for (k = 0; k < recs[0].n; k++)
+		ASSERT_EQ(recs[1].v[k], recs[0].v[k], "isolated: record");
+}
+
+/* A reservation into a dynptr is refused, with the reason. */
+static void test_ringbuf_dynptr_refused(void)
 {
 	if (!cpu_has_pks()) {
 		test_skip("CPU has no PKS");
 		return;
 	}
-	check_isolation_refused("sf_rb_reserve", "ring buffer reservations");
+	check_isolation_refused("sf_rb_dynptr", "into dynptrs");
 }
 
 static void test_kprobe_raw_tp_moat_off(void)
@@ -795,9 +924,12 @@ int main(void)
 	RUN_TEST("moat", test_hash_maps_identical);
 	RUN_TEST("moat", test_percpu_array_identical);
 	RUN_TEST("moat", test_percpu_hash_identical);
+	RUN_TEST("moat", test_nopre_hash_maps_identical);
+	RUN_TEST("moat", test_lpm_trie_identical);
 	RUN_TEST("moat", test_copying_maps_isolated);
 	RUN_TEST("moat", test_nested_isolated_runs);
-	RUN_TEST("moat", test_ringbuf_reserve_refused);
+	RUN_TEST("moat", test_ringbuf_reserve_identical);
+	RUN_TEST("moat", test_ringbuf_dynptr_refused);
 	moat_set_mode("0");
 	return test_exit();
 }
