@@ -7,7 +7,7 @@
  * packet directly and writing the mark, a perf event program.
  */
 #define CFG_MAX 3
-#define CNT_MAX 10
+#define CNT_MAX 16
 #include "counters.bpf.h"
 #include <linux/bpf_perf_event.h>
 #include <linux/in.h>
@@ -109,6 +109,34 @@ int cg_egress(struct __sk_buff *skb)
 		add(CNT_CG_SEEN, 1);
 		skb->mark = 0x4d;
 	}
+	return 1;
+}
+
+/*
+ * cgroup skb reading its socket: bpf_sk_fullsock() and bpf_tcp_sock() on
+ * skb->sk, then fields of struct bpf_sock and struct bpf_tcp_sock, for
+ * packets of the test's TCP connection (socket mark 0x4d4f, priority 5).
+ */
+enum { CNT_SK_SEEN = 10, CNT_SK_FIELDS, CNT_SK_TCP };
+
+SEC("cgroup_skb/egress")
+int cg_sock(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct bpf_tcp_sock *tp;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->mark != 0x4d4f)
+		return 1;
+	add(CNT_SK_SEEN, 1);
+	if (sk->type == 1 /* SOCK_STREAM */ && sk->protocol == IPPROTO_TCP &&
+	    sk->priority == 5 && sk->family == 2 /* AF_INET */)
+		add(CNT_SK_FIELDS, 1);
+	tp = bpf_tcp_sock(sk);
+	if (tp && tp->mss_cache > 0 && tp->snd_cwnd > 0)
+		add(CNT_SK_TCP, 1);
 	return 1;
 }
 

@@ -360,42 +360,36 @@ out:
 	return got;
 }
 
-/* Returns 0 and fills @seen/@dropped/@delivered, or -1 after a FAIL. */
-static int run_cgroup(int isolated, __u64 *seen, __u64 *dropped,
-		      int *delivered)
+/*
+ * Join CG_DIR, attach cgroup skb program @name of @obj there and run
+ * @traffic; then detach and go back to the root cgroup.  0, or -1 after
+ * a FAIL.
+ */
+static int with_cgroup_prog(struct bpf_object *obj, const char *name,
+			    void (*traffic)(void *), void *arg)
 {
-	struct bpf_object *obj = load_one("cg_egress", isolated);
 	struct bpf_link *link;
 	char pid[16];
-	int cg, fd;
+	int cg, fd, ret = 0;
 
-	if (!obj)
-		return -1;
 	mkdir(CG_DIR, 0755);
 	cg = open(CG_DIR, O_RDONLY | O_DIRECTORY);
 	fd = open(CG_DIR "/cgroup.procs", O_WRONLY);
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	if (cg < 0 || fd < 0 || write(fd, pid, strlen(pid)) < 0) {
 		test_fail("joining %s: %s", CG_DIR, strerror(errno));
-		bpf_object__close(obj);
 		return -1;
 	}
 	close(fd);
-	set_cfg(obj, 1, PORT_COUNT);
-	set_cfg(obj, 2, PORT_DROP);
 	link = bpf_program__attach_cgroup(
-		bpf_object__find_program_by_name(obj, "cg_egress"), cg);
+		bpf_object__find_program_by_name(obj, name), cg);
 	if (libbpf_get_error(link)) {
-		test_fail("attaching cg_egress: %s", strerror(errno));
-		close(cg);
-		bpf_object__close(obj);
-		return -1;
+		test_fail("attaching %s: %s", name, strerror(errno));
+		ret = -1;
+	} else {
+		traffic(arg);
+		bpf_link__destroy(link);
 	}
-	delivered[0] = udp_roundtrip(PORT_COUNT);
-	delivered[1] = udp_roundtrip(PORT_DROP);
-	bpf_link__destroy(link);
-	*seen = counter(obj, 4);
-	*dropped = counter(obj, 5);
 	/* back to the root cgroup */
 	fd = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY);
 	if (fd >= 0) {
@@ -404,8 +398,31 @@ static int run_cgroup(int isolated, __u64 *seen, __u64 *dropped,
 		close(fd);
 	}
 	close(cg);
+	return ret;
+}
+
+static void udp_traffic(void *delivered)
+{
+	((int *)delivered)[0] = udp_roundtrip(PORT_COUNT);
+	((int *)delivered)[1] = udp_roundtrip(PORT_DROP);
+}
+
+/* Returns 0 and fills @seen/@dropped/@delivered, or -1 after a FAIL. */
+static int run_cgroup(int isolated, __u64 *seen, __u64 *dropped,
+		      int *delivered)
+{
+	struct bpf_object *obj = load_one("cg_egress", isolated);
+	int ret;
+
+	if (!obj)
+		return -1;
+	set_cfg(obj, 1, PORT_COUNT);
+	set_cfg(obj, 2, PORT_DROP);
+	ret = with_cgroup_prog(obj, "cg_egress", udp_traffic, delivered);
+	*seen = counter(obj, 4);
+	*dropped = counter(obj, 5);
 	bpf_object__close(obj);
-	return 0;
+	return ret;
 }
 
 /* Direct packet reads, drops and the mark: the same isolated. */
@@ -431,6 +448,100 @@ static void test_cgroup_skb_identical(void)
 		ASSERT_EQ(dropped[i], NR_DGRAMS, i ? "isolated: dropped" : "plain: dropped");
 		ASSERT_EQ(delivered[i][0], NR_DGRAMS, i ? "isolated: delivered" : "plain: delivered");
 		ASSERT_EQ(delivered[i][1], 0, i ? "isolated: delivered to the dropped port" : "plain: delivered to the dropped port");
+	}
+}
+
+#define PORT_TCP	40003
+#define TCP_BYTES	4096
+
+/*
+ * One TCP connection on loopback from a socket with mark 0x4d4f and
+ * priority 5, TCP_BYTES sent through it: *@arg = bytes received, or -1.
+ */
+static void tcp_traffic(void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(PORT_TCP),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = 3 };
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	int cfd = socket(AF_INET, SOCK_STREAM, 0);
+	int mark = 0x4d4f, prio = 5, one = 1, afd = -1, n;
+	static char buf[TCP_BYTES];
+	int *got = arg;
+
+	*got = -1;
+	if (lfd < 0 || cfd < 0)
+		goto out;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (setsockopt(cfd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) ||
+	    setsockopt(cfd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio)) ||
+	    bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 1) ||
+	    connect(cfd, (void *)&a, sizeof(a)))
+		goto out;
+	afd = accept(lfd, NULL, NULL);
+	if (afd < 0 || send(cfd, buf, sizeof(buf), 0) != sizeof(buf))
+		goto out;
+	setsockopt(afd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	*got = 0;
+	while (*got < TCP_BYTES &&
+	       (n = recv(afd, buf, sizeof(buf), 0)) > 0)
+		*got += n;
+out:
+	if (afd >= 0)
+		close(afd);
+	if (lfd >= 0)
+		close(lfd);
+	if (cfd >= 0)
+		close(cfd);
+}
+
+/*
+ * A cgroup skb program reading its socket through bpf_sk_fullsock() and
+ * bpf_tcp_sock(): the same fields, and the connection works, isolated.
+ */
+static void test_cgroup_skb_socket_fields(void)
+{
+	__u64 seen[2], fields[2], tcp[2];
+	int got[2], i;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("cg_sock", i);
+
+		if (!obj)
+			return;
+		if (with_cgroup_prog(obj, "cg_sock", tcp_traffic, &got[i])) {
+			bpf_object__close(obj);
+			return;
+		}
+		seen[i] = counter(obj, 10);
+		fields[i] = counter(obj, 11);
+		tcp[i] = counter(obj, 12);
+		bpf_object__close(obj);
+	}
+	test_info("plain: %d bytes, %llu packets, %llu/%llu with socket/TCP fields; isolated: %d bytes, %llu packets, %llu/%llu",
+		  got[0], (unsigned long long)seen[0],
+		  (unsigned long long)fields[0], (unsigned long long)tcp[0],
+		  got[1], (unsigned long long)seen[1],
+		  (unsigned long long)fields[1], (unsigned long long)tcp[1]);
+	for (i = 0; i < 2; i++) {
+		const char *who = i ? "isolated" : "plain";
+		char what[64];
+
+		snprintf(what, sizeof(what), "%s: bytes through TCP", who);
+		ASSERT_EQ(got[i], TCP_BYTES, what);
+		snprintf(what, sizeof(what), "%s: packets seen", who);
+		ASSERT_GE(seen[i], 2, what);
+		snprintf(what, sizeof(what), "%s: mark, type, protocol, priority, family", who);
+		ASSERT_EQ(fields[i], seen[i], what);
+		snprintf(what, sizeof(what), "%s: mss_cache and snd_cwnd", who);
+		ASSERT_EQ(tcp[i], seen[i], what);
 	}
 }
 
@@ -919,6 +1030,7 @@ int main(void)
 	RUN_TEST("moat", test_kprobe_raw_tp_isolated);
 	RUN_TEST("moat", test_xdp_writes_identical);
 	RUN_TEST("moat", test_cgroup_skb_identical);
+	RUN_TEST("moat", test_cgroup_skb_socket_fields);
 	RUN_TEST("moat", test_perf_event_identical);
 	RUN_TEST("moat", test_bpf2bpf_calls_refused);
 	RUN_TEST("moat", test_hash_maps_identical);
