@@ -7,8 +7,9 @@
  * (BPF memory), and checks that MOAT's page count
  * (/sys/kernel/debug/bpf_moat/memory) rises while they exist and returns
  * exactly to where it started; the same for the value pools of maps that
- * allocate on demand (hash maps without preallocation, LPM tries).  Also checks that an mmapable array in BPF
- * memory still maps to user space and shares its values with programs.
+ * allocate on demand (hash maps without preallocation, LPM tries).  Also
+ * checks that an mmapable array in BPF memory still maps to user space and
+ * shares its values with programs.
  * Skipped on a CPU without PKS, where there is no BPF memory.
  */
 #include <errno.h>

@@ -1003,6 +1003,67 @@ static void test_ringbuf_reserve_identical(void)
 		ASSERT_EQ(recs[1].v[k], recs[0].v[k], "isolated: record");
 }
 
+/*
+ * A ring buffer too large for BPF memory (256 MiB, mapped twice) stays
+ * where vmap() puts it: plain programs commit records to it as usual,
+ * and isolated ones are refused.
+ */
+static void test_ringbuf_outside_moat_memory(void)
+{
+	struct rb_records recs = {};
+	char log[8192] = "";
+	long long ret = -1;
+	int i, err[2];
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj;
+		struct bpf_program *p;
+		struct ring_buffer *rb;
+
+		obj = bpf_object__open_file(smoke_obj_path("moat", "types"),
+					    NULL);
+		ASSERT_OK(libbpf_get_error(obj), "opening types.bpf.o");
+		bpf_object__for_each_program(p, obj) {
+			bpf_program__set_autoload(p, !strcmp(bpf_program__name(p),
+							     "sf_rb_reserve"));
+			if (i)
+				bpf_program__set_flags(p, BPF_F_MOAT);
+			bpf_program__set_log_buf(p, log, sizeof(log));
+			bpf_program__set_log_level(p, 1);
+		}
+		bpf_map__set_max_entries(bpf_object__find_map_by_name(obj,
+								      "ringbuf"),
+					 256 << 20);
+		if (i)
+			moat_set_mode("1");
+		err[i] = bpf_object__load(obj);
+		moat_set_mode("0");
+		if (!i && !err[i]) {
+			ret = run_sf(obj, "sf_rb_reserve");
+			rb = ring_buffer__new(
+				bpf_object__find_map_fd_by_name(obj, "ringbuf"),
+				rb_collect, &recs, NULL);
+			if (rb) {
+				ring_buffer__consume(rb);
+				ring_buffer__free(rb);
+			}
+		}
+		bpf_object__close(obj);
+	}
+	test_info("plain: load %d, %lld reserved, %d records; isolated: load %d",
+		  err[0], ret, recs.n, err[1]);
+	ASSERT_EQ(err[0], 0, "plain: load");
+	ASSERT_EQ(ret, 4, "plain: reservations");
+	ASSERT_EQ(recs.n, 3, "plain: records committed (one of 4 discarded)");
+	ASSERT_EQ(err[1], -EOPNOTSUPP, "isolated: load");
+	ASSERT_TRUE(strstr(log, "map 'ringbuf' (type 27) is a map whose values are not in MOAT memory"),
+		    "verifier log names the reason");
+}
+
 /* A reservation into a dynptr is refused, with the reason. */
 static void test_ringbuf_dynptr_refused(void)
 {
@@ -1041,6 +1102,7 @@ int main(void)
 	RUN_TEST("moat", test_copying_maps_isolated);
 	RUN_TEST("moat", test_nested_isolated_runs);
 	RUN_TEST("moat", test_ringbuf_reserve_identical);
+	RUN_TEST("moat", test_ringbuf_outside_moat_memory);
 	RUN_TEST("moat", test_ringbuf_dynptr_refused);
 	moat_set_mode("0");
 	return test_exit();
