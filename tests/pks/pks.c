@@ -134,12 +134,15 @@ KERNEL_CASE(switch_cost)
 
 /*
  * Restricted windows (key 0 access-disabled) and the entry code: keys of
- * the memory event delivery touches; timer interrupts, IPIs and NMIs
- * inside windows on every CPU; a key-0 access aborting a window through
- * the key-0 fault handler; two tasks preempting each other inside windows
- * on one CPU; no entry-code WRMSR for interrupts outside windows.
+ * the memory event delivery touches; no access to the IST stacks of a
+ * CPU with another IST key under a window's rights; timer interrupts,
+ * IPIs and NMIs inside windows on every CPU; a key-0 access aborting a
+ * window through the key-0 fault handler; two tasks preempting each other
+ * inside windows on one CPU; no entry-code WRMSR for interrupts outside
+ * windows.
  */
 KERNEL_CASE(entry_keys)
+KERNEL_CASE(entry_ist_keys)
 KERNEL_CASE(entry_irqs)
 KERNEL_CASE(entry_fault)
 KERNEL_CASE(entry_preempt)
@@ -215,6 +218,7 @@ int main(void)
 	RUN_TEST(SUITE, test_context_switch);
 	RUN_TEST(SUITE, test_switch_cost);
 	RUN_TEST(SUITE, test_entry_keys);
+	RUN_TEST(SUITE, test_entry_ist_keys);
 	RUN_TEST(SUITE, test_entry_irqs);
 	RUN_TEST(SUITE, test_entry_fault);
 	RUN_TEST(SUITE, test_entry_preempt);
