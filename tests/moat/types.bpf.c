@@ -140,6 +140,40 @@ int cg_sock(struct __sk_buff *skb)
 	return 1;
 }
 
+/*
+ * Sockets other than the packet's own: a lookup of the packet's flow and
+ * the listener of its socket.  Both are kernel memory: refused isolated.
+ */
+SEC("cgroup_skb/egress")
+int cg_sk_lookup(struct __sk_buff *skb)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 state;
+
+	t.ipv4.daddr = skb->remote_ip4;
+	t.ipv4.dport = skb->remote_port >> 16;
+	t.ipv4.saddr = skb->local_ip4;
+	t.ipv4.sport = __builtin_bswap16(skb->local_port);
+	sk = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 1;
+	state = sk->state;
+	bpf_sk_release(sk);
+	return state != 0;
+}
+
+SEC("cgroup_skb/egress")
+int cg_listener(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return 1;
+	sk = bpf_get_listener_sock(sk);
+	return sk && sk->state;
+}
+
 enum { CNT_PE_SAMPLES = 6, CNT_PE_GOOD };
 
 /* perf event (software cpu-clock): samples with a period and an ip. */

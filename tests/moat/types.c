@@ -732,6 +732,34 @@ static void test_bpf2bpf_calls_refused(void)
 	check_isolation_refused("sf_subprog", "bpf-to-bpf calls");
 }
 
+/*
+ * Sockets that helpers return other than the packet's own are kernel
+ * memory: programs that get them load plain and are refused isolated,
+ * naming the helper.
+ */
+static void test_socket_lookups_refused(void)
+{
+	static const char *const progs[][2] = {
+		{ "cg_sk_lookup", "bpf_sk_lookup_tcp()" },
+		{ "cg_listener", "bpf_get_listener_sock()" },
+	};
+	struct bpf_object *plain;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		plain = load_one(progs[i][0], 0);
+		if (!plain)
+			return;
+		bpf_object__close(plain);
+	}
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		check_isolation_refused(progs[i][0], progs[i][1]);
+}
+
 /* Hash and LRU hash lookups, in-place updates and inserts, isolated. */
 static void test_hash_maps_identical(void)
 {
@@ -1145,6 +1173,7 @@ int main(void)
 	RUN_TEST("moat", test_cgroup_skb_socket_fields);
 	RUN_TEST("moat", test_perf_event_identical);
 	RUN_TEST("moat", test_bpf2bpf_calls_refused);
+	RUN_TEST("moat", test_socket_lookups_refused);
 	RUN_TEST("moat", test_hash_maps_identical);
 	RUN_TEST("moat", test_percpu_array_identical);
 	RUN_TEST("moat", test_percpu_hash_identical);
