@@ -295,6 +295,33 @@ int rb_forge_addr(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * In an NMI (tracepoint nmi:nmi_handler, attached only by its tests): read
+ * the word at cfg->target, in the frame the CPU pushed onto this CPU's NMI
+ * stack, and write it back unchanged.  With cfg->target 1, the same on a
+ * word of the program's own map value: a legitimate run.
+ */
+SEC("tp/nmi/nmi_handler")
+int nmi_stack_rw(void *ctx)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 *p;
+	__u64 v;
+
+	if (!c || !c->target || c->ran)
+		return 0;
+	if (c->target == 1)
+		p = &c->scratch;
+	else
+		p = (void *)c + bpf_moat_test_escape(c->target -
+						     addr_of(c, c));
+	v = *p;
+	*p = v;
+	c->result = v;
+	c->ran = 1;
+	return 0;
+}
+
 SEC("xdp")
 int pkt_read(struct xdp_md *xdp)
 {

@@ -16,8 +16,10 @@
  * the violation is reported by the bpf_moat_violation tracepoint and the
  * kernel log.  On a CPU without PKS these cases are skipped.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@
 #include "moat.h"
 
 #define CANARY "/sys/kernel/debug/moat_test/canary"
+#define NMI_FILE "/sys/kernel/debug/moat_test/nmi"
+#define KERNEL_CS 0x10
 
 struct attack_cfg {
 	__u64 target;
@@ -236,6 +240,82 @@ static void test_map_oob_write_moat_off(void)
 	write_attack("map_write");
 }
 
+/*
+ * Attach nmi_stack_rw of @o, send this CPU an NMI through the test
+ * facility, detach: the program ran inside the NMI and tried to read and
+ * rewrite the CS word of the frame on this CPU's NMI stack, or with @own
+ * a word of its map value.  0 or -errno.
+ */
+static int nmi_attack(struct bpf_object *o, int map, struct attack_cfg *c,
+		      int own)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(o,
+							"nmi_stack_rw");
+	cpu_set_t one, all;
+	struct bpf_link *link;
+	char buf[32] = "";
+	__u32 key = 0;
+	int fd, n, err = 0;
+
+	if (!p)
+		return -ENOENT;
+	/* The address and the NMI must be those of one CPU. */
+	sched_getaffinity(0, sizeof(all), &all);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return -errno;
+	fd = open(NMI_FILE, O_RDWR);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0 || sscanf(buf, "%llx", &c->target) != 1) {
+		err = -EINVAL;
+		goto close;
+	}
+	if (own)
+		c->target = 1;
+	c->ran = 0;
+	c->result = 0;
+	if (bpf_map_update_elem(map, &key, c, BPF_ANY)) {
+		err = -errno;
+		goto close;
+	}
+	link = bpf_program__attach(p);
+	if (libbpf_get_error(link)) {
+		err = -errno;
+		goto close;
+	}
+	if (write(fd, "1", 1) != 1)
+		err = -errno;
+	bpf_link__destroy(link);
+	if (!err && bpf_map_lookup_elem(map, &key, c))
+		err = -errno;
+close:
+	close(fd);
+out:
+	sched_setaffinity(0, sizeof(all), &all);
+	return err;
+}
+
+/* MOAT off, a program in an NMI can read and rewrite the NMI's frame. */
+static void test_nmi_stack_moat_off(void)
+{
+	struct attack_cfg c = {};
+
+	if (!ready())
+		return;
+	ASSERT_OK(nmi_attack(obj, cfg_fd, &c, 0),
+		  "NMI with nmi_stack_rw attached");
+	test_info("MOAT off: read 0x%llx at 0x%llx (the interrupted CS) and wrote it back",
+		  (unsigned long long)c.result, (unsigned long long)c.target);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result & 0xffff, KERNEL_CS,
+		  "word read: the CS of the interrupted kernel code");
+}
+
 static void test_stack_oob_write_moat_off(void)
 {
 	write_attack("stack_write");
@@ -292,6 +372,96 @@ static void test_escape_value_isolated(void)
 	ASSERT_EQ(c.result, 0x1234567890ULL, "kfunc result through the gate");
 	ASSERT_EQ(ret, 0, "verdict");
 	ASSERT_EQ(violations("escape_value"), 0, "moat_violations");
+}
+
+/*
+ * MOAT on: the NMI stack holds the NMI handler's frames while the program
+ * runs in the NMI; it is closed to the program, which is terminated at
+ * its read.
+ */
+static void test_nmi_stack_moat_on(void)
+{
+	struct bpf_program *p;
+	struct attack_cfg c = {};
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	p = bpf_object__find_program_by_name(mobj, "nmi_stack_rw");
+	v0 = p ? fdinfo(bpf_program__fd(p), "moat_violations") : -1;
+	ASSERT_OK(nmi_attack(mobj, mcfg_fd, &c, 0),
+		  "NMI with nmi_stack_rw attached");
+	test_info("MOAT on: ran %llu, read 0x%llx at 0x%llx, violations %lld -> %lld",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)c.target, v0,
+		  violations("nmi_stack_rw"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
+	ASSERT_TRUE(violations("nmi_stack_rw") > v0, "moat_violations went up");
+}
+
+/* The same program in an NMI, isolated, on its own map value: runs. */
+static void test_nmi_isolated_run(void)
+{
+	struct attack_cfg c = { .scratch = 0x4e4d49 };
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("nmi_stack_rw");
+	ASSERT_OK(nmi_attack(mobj, mcfg_fd, &c, 1),
+		  "NMI with nmi_stack_rw attached");
+	ASSERT_EQ(c.ran, 1, "isolated program in the NMI ran to the end");
+	ASSERT_EQ(c.result, 0x4e4d49, "word it read in its map value");
+	ASSERT_EQ(violations("nmi_stack_rw"), v0, "moat_violations");
+}
+
+#define PKS_TEST_FILE "/sys/kernel/debug/pks/test"
+
+/*
+ * Nested windows: the PKS self-test entry_irqs sends NMIs into restricted
+ * windows on both CPUs for two seconds, while nmi_stack_rw, isolated and
+ * harmless (its map value), runs in each of those NMIs: a window opened
+ * inside an NMI that interrupted a window.  The storm must pass and the
+ * program must not be terminated.
+ */
+static void test_nmi_isolated_in_windows(void)
+{
+	struct bpf_program *p;
+	struct attack_cfg c = { .target = 1 };
+	struct bpf_link *link;
+	char res[512] = "";
+	long long v0, runs0;
+	__u32 key = 0;
+	int fd, n;
+
+	if (!moat_ready())
+		return;
+	p = bpf_object__find_program_by_name(mobj, "nmi_stack_rw");
+	v0 = violations("nmi_stack_rw");
+	runs0 = moat_file_value(MOAT_STATS, "runs");
+	ASSERT_OK(bpf_map_update_elem(mcfg_fd, &key, &c, BPF_ANY), "cfg");
+	link = p ? bpf_program__attach(p) : NULL;
+	if (libbpf_get_error(link)) {
+		test_fail("attaching nmi_stack_rw: %s", strerror(errno));
+		return;
+	}
+	fd = open(PKS_TEST_FILE, O_RDWR);
+	if (fd >= 0 && write(fd, "entry_irqs", 10) == 10) {
+		n = pread(fd, res, sizeof(res) - 1, 0);
+		res[n > 0 ? n : 0] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	res[strcspn(res, "\n")] = '\0';
+	test_info("storm: '%s'; MOAT runs %lld -> %lld", res, runs0,
+		  moat_file_value(MOAT_STATS, "runs"));
+	ASSERT_TRUE(!strncmp(res, "PASS entry_irqs", 15),
+		    "entry_irqs passed with the program in its NMIs");
+	ASSERT_TRUE(moat_file_value(MOAT_STATS, "runs") > runs0 + 100,
+		    "isolated runs inside the NMIs");
+	ASSERT_EQ(violations("nmi_stack_rw"), v0, "moat_violations");
 }
 
 /* Run attack @name isolated; check it was stopped and the canary kept. */
@@ -602,6 +772,7 @@ int main(void)
 	RUN_TEST("attack", test_stack_oob_write_moat_off);
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
+	RUN_TEST("attack", test_nmi_stack_moat_off);
 	RUN_TEST("attack", test_isolated_programs_loaded);
 	RUN_TEST("attack", test_escape_value_isolated);
 	RUN_TEST("attack", test_map_oob_read_moat_on);
@@ -617,6 +788,9 @@ int main(void)
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
 	RUN_TEST("attack", test_pkt_oob_read_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
+	RUN_TEST("attack", test_nmi_isolated_run);
+	RUN_TEST("attack", test_nmi_stack_moat_on);
+	RUN_TEST("attack", test_nmi_isolated_in_windows);
 	RUN_TEST("attack", test_return_address_write_moat_on);
 	RUN_TEST("attack", test_violation_reported);
 	if (mobj)
