@@ -147,6 +147,8 @@ KERNEL_CASE(entry_irqs)
 KERNEL_CASE(entry_fault)
 KERNEL_CASE(entry_preempt)
 KERNEL_CASE(entry_cost)
+/* Interrupt load (used by the isolated smoke pass): handlers run open. */
+KERNEL_CASE(irq_storm)
 
 /* Enumeration: "pks" in /proc/cpuinfo exactly when the CPU has PKS. */
 static void test_enabled(void)
@@ -223,6 +225,7 @@ int main(void)
 	RUN_TEST(SUITE, test_entry_fault);
 	RUN_TEST(SUITE, test_entry_preempt);
 	RUN_TEST(SUITE, test_entry_cost);
+	RUN_TEST(SUITE, test_irq_storm);
 	RUN_TEST(SUITE, test_cpu_hotplug);
 	return test_exit();
 }
