@@ -11,6 +11,7 @@
  * into maps); the volatile accesses keep clang from forwarding the pointer.
  */
 #include <linux/bpf.h>
+#include <linux/bpf_perf_event.h>
 #include <bpf/bpf_helpers.h>
 
 extern __u64 bpf_moat_test_escape(__u64 value) __ksym;
@@ -315,6 +316,27 @@ int nmi_stack_rw(void *ctx)
 	else
 		p = (void *)c + bpf_moat_test_escape(c->target -
 						     addr_of(c, c));
+	v = *p;
+	*p = v;
+	c->result = v;
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * In a #DB (perf event on a hardware breakpoint, attached only by its
+ * tests): the same on the frame on this CPU's #DB stack.
+ */
+SEC("perf_event")
+int db_stack_rw(struct bpf_perf_event_data *ctx)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 *p;
+	__u64 v;
+
+	if (!c || !c->target || c->ran)
+		return 0;
+	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
 	v = *p;
 	*p = v;
 	c->result = v;

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -34,6 +37,7 @@
 
 #define CANARY "/sys/kernel/debug/moat_test/canary"
 #define NMI_FILE "/sys/kernel/debug/moat_test/nmi"
+#define DB_FILE "/sys/kernel/debug/moat_test/db_stack"
 #define KERNEL_CS 0x10
 
 struct attack_cfg {
@@ -300,6 +304,91 @@ out:
 	return err;
 }
 
+/*
+ * Attach db_stack_rw of @o to a hardware breakpoint on the canary, on
+ * CPU 0, and read the canary there: the kernel's read raises a #DB, and
+ * the program runs in its handler and tries to read and rewrite the CS
+ * word of the frame on CPU 0's #DB stack.  0 or -errno.
+ */
+static int db_attack(struct bpf_object *o, int map, struct attack_cfg *c)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(o,
+							"db_stack_rw");
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(attr),
+		.bp_type = HW_BREAKPOINT_RW,
+		.bp_len = HW_BREAKPOINT_LEN_8,
+		.sample_period = 1,
+	};
+	struct bpf_link *link = NULL;
+	cpu_set_t one, all;
+	__u64 addr, val;
+	char buf[32] = "";
+	__u32 key = 0;
+	int fd = -1, pfd = -1, n, err = 0;
+
+	if (!p)
+		return -ENOENT;
+	sched_getaffinity(0, sizeof(all), &all);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return -errno;
+	fd = open(DB_FILE, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0 || sscanf(buf, "%llx", &c->target) != 1 ||
+	    canary(&addr, &val)) {
+		err = -EINVAL;
+		goto out;
+	}
+	c->ran = 0;
+	c->result = 0;
+	if (bpf_map_update_elem(map, &key, c, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	attr.bp_addr = addr;
+	pfd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, 0);
+	if (pfd < 0) {
+		err = -errno;
+		goto out;
+	}
+	link = bpf_program__attach_perf_event(p, pfd);
+	if (libbpf_get_error(link)) {
+		link = NULL;
+		err = -errno;
+		goto out;
+	}
+	canary(&addr, &val);	/* the #DB */
+	bpf_link__destroy(link);
+	link = NULL;
+	if (bpf_map_lookup_elem(map, &key, c))
+		err = -errno;
+out:
+	if (pfd >= 0)
+		close(pfd);
+	if (fd >= 0)
+		close(fd);
+	sched_setaffinity(0, sizeof(all), &all);
+	return err;
+}
+
+/* MOAT off, a program in a #DB handler can rewrite the #DB's frame. */
+static void test_db_stack_moat_off(void)
+{
+	struct attack_cfg c = {};
+
+	if (!ready())
+		return;
+	ASSERT_OK(db_attack(obj, cfg_fd, &c), "#DB with db_stack_rw attached");
+	test_info("MOAT off: read 0x%llx at 0x%llx (the interrupted CS) and wrote it back",
+		  (unsigned long long)c.result, (unsigned long long)c.target);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result & 0xffff, KERNEL_CS,
+		  "word read: the CS of the interrupted kernel code");
+}
+
 /* MOAT off, a program in an NMI can read and rewrite the NMI's frame. */
 static void test_nmi_stack_moat_off(void)
 {
@@ -398,6 +487,24 @@ static void test_nmi_stack_moat_on(void)
 	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
 	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
 	ASSERT_TRUE(violations("nmi_stack_rw") > v0, "moat_violations went up");
+}
+
+/* MOAT on: the #DB stack is closed to a program run by the #DB handler. */
+static void test_db_stack_moat_on(void)
+{
+	struct attack_cfg c = {};
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("db_stack_rw");
+	ASSERT_OK(db_attack(mobj, mcfg_fd, &c), "#DB with db_stack_rw attached");
+	test_info("MOAT on: ran %llu, read 0x%llx at 0x%llx, violations %lld -> %lld",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)c.target, v0, violations("db_stack_rw"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
+	ASSERT_TRUE(violations("db_stack_rw") > v0, "moat_violations went up");
 }
 
 /* The same program in an NMI, isolated, on its own map value: runs. */
@@ -773,6 +880,7 @@ int main(void)
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
 	RUN_TEST("attack", test_nmi_stack_moat_off);
+	RUN_TEST("attack", test_db_stack_moat_off);
 	RUN_TEST("attack", test_isolated_programs_loaded);
 	RUN_TEST("attack", test_escape_value_isolated);
 	RUN_TEST("attack", test_map_oob_read_moat_on);
@@ -790,6 +898,7 @@ int main(void)
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);
+	RUN_TEST("attack", test_db_stack_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_in_windows);
 	RUN_TEST("attack", test_return_address_write_moat_on);
 	RUN_TEST("attack", test_violation_reported);
