@@ -511,13 +511,19 @@ static void test_db_stack_moat_on(void)
 static void test_nmi_isolated_run(void)
 {
 	struct attack_cfg c = { .scratch = 0x4e4d49 };
-	long long v0;
+	long long v0, f0;
 
 	if (!moat_ready())
 		return;
 	v0 = violations("nmi_stack_rw");
+	f0 = moat_file_value(MOAT_STATS, "ist_tlb_flushes");
 	ASSERT_OK(nmi_attack(mobj, mcfg_fd, &c, 1),
 		  "NMI with nmi_stack_rw attached");
+	test_info("IST stack TLB flushes %lld -> %lld", f0,
+		  moat_file_value(MOAT_STATS, "ist_tlb_flushes"));
+	/* NMI, #DB and #MC stacks closed and reopened: 2 pages each or more. */
+	ASSERT_TRUE(moat_file_value(MOAT_STATS, "ist_tlb_flushes") >= f0 + 6,
+		    "IST stack pages closed and reopened for the run");
 	ASSERT_EQ(c.ran, 1, "isolated program in the NMI ran to the end");
 	ASSERT_EQ(c.result, 0x4e4d49, "word it read in its map value");
 	ASSERT_EQ(violations("nmi_stack_rw"), v0, "moat_violations");
