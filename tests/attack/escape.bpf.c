@@ -297,13 +297,10 @@ int rb_forge_addr(struct __sk_buff *skb)
 }
 
 /*
- * In an NMI (tracepoint nmi:nmi_handler, attached only by its tests): read
- * the word at cfg->target, in the frame the CPU pushed onto this CPU's NMI
- * stack, and write it back unchanged.  With cfg->target 1, the same on a
- * word of the program's own map value: a legitimate run.
+ * Read the word at cfg->target and write it back unchanged, once: with
+ * cfg->target 1, a word of the program's own map value.
  */
-SEC("tp/nmi/nmi_handler")
-int nmi_stack_rw(void *ctx)
+static __always_inline int frame_rw(void)
 {
 	struct attack_cfg *c = cfg();
 	volatile __u64 *p;
@@ -324,24 +321,25 @@ int nmi_stack_rw(void *ctx)
 }
 
 /*
+ * In an NMI (tracepoint nmi:nmi_handler, attached only by its tests): read
+ * the word at cfg->target, in the frame the CPU pushed onto this CPU's NMI
+ * stack, and write it back unchanged.  With cfg->target 1, the same on a
+ * word of the program's own map value: a legitimate run.
+ */
+SEC("tp/nmi/nmi_handler")
+int nmi_stack_rw(void *ctx)
+{
+	return frame_rw();
+}
+
+/*
  * In a #DB (perf event on a hardware breakpoint, attached only by its
  * tests): the same on the frame on this CPU's #DB stack.
  */
 SEC("perf_event")
 int db_stack_rw(struct bpf_perf_event_data *ctx)
 {
-	struct attack_cfg *c = cfg();
-	volatile __u64 *p;
-	__u64 v;
-
-	if (!c || !c->target || c->ran)
-		return 0;
-	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
-	v = *p;
-	*p = v;
-	c->result = v;
-	c->ran = 1;
-	return 0;
+	return frame_rw();
 }
 
 SEC("xdp")

@@ -244,6 +244,30 @@ static void test_map_oob_write_moat_off(void)
 	write_attack("map_write");
 }
 
+/* Pin the caller to CPU 0, keeping its affinity in @saved; 0 or -errno. */
+static int pin_cpu0(cpu_set_t *saved)
+{
+	cpu_set_t one;
+
+	sched_getaffinity(0, sizeof(*saved), saved);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
+}
+
+/* The address the test facility file @path gives; 0 or -errno. */
+static int facility_addr(const char *path, __u64 *addr)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && sscanf(buf, "%llx", addr) == 1 ? 0 : -EINVAL;
+}
+
 /*
  * Attach nmi_stack_rw of @o, send this CPU an NMI through the test
  * facility, detach: the program ran inside the NMI and tried to read and
@@ -255,50 +279,45 @@ static int nmi_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 {
 	struct bpf_program *p = bpf_object__find_program_by_name(o,
 							"nmi_stack_rw");
-	cpu_set_t one, all;
 	struct bpf_link *link;
-	char buf[32] = "";
+	cpu_set_t all;
 	__u32 key = 0;
-	int fd, n, err = 0;
+	int fd, err;
 
 	if (!p)
 		return -ENOENT;
 	/* The address and the NMI must be those of one CPU. */
-	sched_getaffinity(0, sizeof(all), &all);
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	if (sched_setaffinity(0, sizeof(one), &one))
-		return -errno;
-	fd = open(NMI_FILE, O_RDWR);
-	if (fd < 0) {
-		err = -errno;
+	err = pin_cpu0(&all);
+	if (err)
+		return err;
+	err = facility_addr(NMI_FILE, &c->target);
+	if (err)
 		goto out;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0 || sscanf(buf, "%llx", &c->target) != 1) {
-		err = -EINVAL;
-		goto close;
-	}
 	if (own)
 		c->target = 1;
 	c->ran = 0;
 	c->result = 0;
 	if (bpf_map_update_elem(map, &key, c, BPF_ANY)) {
 		err = -errno;
-		goto close;
+		goto out;
+	}
+	fd = open(NMI_FILE, O_WRONLY);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
 	}
 	link = bpf_program__attach(p);
 	if (libbpf_get_error(link)) {
 		err = -errno;
-		goto close;
+		close(fd);
+		goto out;
 	}
 	if (write(fd, "1", 1) != 1)
 		err = -errno;
 	bpf_link__destroy(link);
+	close(fd);
 	if (!err && bpf_map_lookup_elem(map, &key, c))
 		err = -errno;
-close:
-	close(fd);
 out:
 	sched_setaffinity(0, sizeof(all), &all);
 	return err;
@@ -321,27 +340,22 @@ static int db_attack(struct bpf_object *o, int map, struct attack_cfg *c)
 		.bp_len = HW_BREAKPOINT_LEN_8,
 		.sample_period = 1,
 	};
-	struct bpf_link *link = NULL;
-	cpu_set_t one, all;
+	struct bpf_link *link;
+	cpu_set_t all;
 	__u64 addr, val;
-	char buf[32] = "";
 	__u32 key = 0;
-	int fd = -1, pfd = -1, n, err = 0;
+	int pfd = -1, err;
 
 	if (!p)
 		return -ENOENT;
-	sched_getaffinity(0, sizeof(all), &all);
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	if (sched_setaffinity(0, sizeof(one), &one))
-		return -errno;
-	fd = open(DB_FILE, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0 || sscanf(buf, "%llx", &c->target) != 1 ||
-	    canary(&addr, &val)) {
+	err = pin_cpu0(&all);
+	if (err)
+		return err;
+	err = facility_addr(DB_FILE, &c->target);
+	if (!err && canary(&addr, &val))
 		err = -EINVAL;
+	if (err)
 		goto out;
-	}
 	c->ran = 0;
 	c->result = 0;
 	if (bpf_map_update_elem(map, &key, c, BPF_ANY)) {
@@ -356,20 +370,16 @@ static int db_attack(struct bpf_object *o, int map, struct attack_cfg *c)
 	}
 	link = bpf_program__attach_perf_event(p, pfd);
 	if (libbpf_get_error(link)) {
-		link = NULL;
 		err = -errno;
 		goto out;
 	}
 	canary(&addr, &val);	/* the #DB */
 	bpf_link__destroy(link);
-	link = NULL;
 	if (bpf_map_lookup_elem(map, &key, c))
 		err = -errno;
 out:
 	if (pfd >= 0)
 		close(pfd);
-	if (fd >= 0)
-		close(fd);
 	sched_setaffinity(0, sizeof(all), &all);
 	return err;
 }
