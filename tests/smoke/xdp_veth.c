@@ -16,6 +16,14 @@
  *  - every frame to the pass port was counted and delivered intact;
  *  - after bpf_xdp_detach() frames to the drop port are delivered again
  *    and no longer counted.
+ *
+ * Then, in generic mode with the MTU raised to BIG_MTU, frames of
+ * BIG_PAYLOAD bytes of payload: the program complements a word deep in
+ * each (XDP packet rewrite), and the receiver checks every byte.  When the
+ * program runs isolated, MOAT must have mapped packet pages into its
+ * window rather than copied them (debugfs ctx_pages_mapped); and once
+ * more with MOAT told to copy them (debugfs map_packets), the fallback of
+ * machines whose CPUs share protection keys.
  */
 #include <arpa/inet.h>
 #include <linux/if_link.h>
@@ -33,6 +41,7 @@
 #include <sys/socket.h>
 #include "test.h"
 #include "bpfobj.h"
+#include "moat.h"
 
 #define DEV_XDP		"moatxdp0"	/* XDP attached here, receives */
 #define DEV_PEER	"moatxdp1"	/* frames are injected here */
@@ -42,9 +51,17 @@
 #define PORT_PASS	7002
 #define NR_FRAMES	16
 #define QUIET_MS	500
+#define PORT_BIG	7003
+#define BIG_PAYLOAD	20000		/* a frame of six pages */
+#define BIG_OFF		16000		/* as in xdp_veth.bpf.c */
+#define BIG_MTU		32000
+#define NR_BIG		8
+#define MOAT_STATS	"/sys/kernel/debug/bpf_moat/stats"
+#define MOAT_MAP_PACKETS "/sys/kernel/debug/bpf_moat/map_packets"
 
-enum { CFG_DROP_PORT, CFG_PASS_PORT };		/* as in xdp_veth.bpf.c */
-enum { CNT_DROPPED, CNT_PASSED };
+/* as in xdp_veth.bpf.c */
+enum { CFG_DROP_PORT, CFG_PASS_PORT, CFG_BIG_PORT };
+enum { CNT_DROPPED, CNT_PASSED, CNT_BIG };
 
 struct payload {
 	uint32_t seq;
@@ -74,6 +91,18 @@ static int ifx, ifp;				/* ifindexes */
 static unsigned char mac_xdp[6], mac_peer[6];
 static int prog_fd, cnt_fd, pkt_fd = -1;
 static struct mode_result drv_res, skb_res;
+
+struct big_result {
+	char err[256];
+	__u64 counted;		/* counters[CNT_BIG] */
+	int rx;			/* datagrams received */
+	int rx_ok;		/* ... with the word complemented, rest intact */
+	int isolated;		/* the program's moat_isolated */
+	long long mapped;	/* MOAT's ctx_pages_mapped during the run */
+};
+
+/* Mapping packet pages, and with MOAT made to copy them. */
+static struct big_result big_res, big_copy_res;
 
 /* ---- rtnetlink ------------------------------------------------------- */
 
@@ -194,6 +223,19 @@ static int link_up(int ifindex)
 	return nl_talk(&req.nh);
 }
 
+static int link_mtu(int ifindex, unsigned int mtu)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex,
+	};
+	struct nlreq req;
+
+	nl_init(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	nl_add(&req.nh, IFLA_MTU, &mtu, sizeof(mtu));
+	return nl_talk(&req.nh);
+}
+
 static int addr_add(int ifindex, const char *addr, int prefixlen)
 {
 	struct ifaddrmsg ifa = {
@@ -280,6 +322,54 @@ static int inject(int port, uint32_t seq)
 	return 0;
 }
 
+/* Word @i of the payload of large frame @seq. */
+static uint32_t big_word(uint32_t seq, uint32_t i)
+{
+	return seq << 16 | i;
+}
+
+/* Inject one large frame to PORT_BIG, its payload made of big_word()s. */
+static int inject_big(uint32_t seq)
+{
+	static unsigned char buf[sizeof(struct frame) - sizeof(struct payload) +
+				 BIG_PAYLOAD];
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = ifp,
+		.sll_halen = ETH_ALEN,
+	};
+	struct frame *f = (struct frame *)buf;
+	unsigned char *payload = buf + offsetof(struct frame, data);
+	uint32_t i, w;
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(f->eth.ether_dhost, mac_xdp, ETH_ALEN);
+	memcpy(f->eth.ether_shost, mac_peer, ETH_ALEN);
+	f->eth.ether_type = htons(ETHERTYPE_IP);
+	f->ip.version = 4;
+	f->ip.ihl = 5;
+	f->ip.ttl = 64;
+	f->ip.protocol = IPPROTO_UDP;
+	f->ip.tot_len = htons(sizeof(buf) - sizeof(f->eth));
+	f->ip.id = htons(seq);
+	inet_pton(AF_INET, ADDR_PEER, &f->ip.saddr);
+	inet_pton(AF_INET, ADDR_XDP, &f->ip.daddr);
+	f->ip.check = ip_csum(&f->ip, sizeof(f->ip));
+	f->udp.source = htons(40000);
+	f->udp.dest = htons(PORT_BIG);
+	f->udp.len = htons(sizeof(f->udp) + BIG_PAYLOAD);
+	for (i = 0; i < BIG_PAYLOAD / 4; i++) {
+		w = big_word(seq, i);
+		memcpy(payload + 4 * i, &w, sizeof(w));	/* unaligned */
+	}
+	memcpy(sll.sll_addr, mac_xdp, ETH_ALEN);
+
+	if (sendto(pkt_fd, buf, sizeof(buf), 0, (struct sockaddr *)&sll,
+		   sizeof(sll)) != sizeof(buf))
+		return -errno;
+	return 0;
+}
+
 static int udp_socket(int port)
 {
 	struct sockaddr_in sin = {
@@ -322,6 +412,36 @@ static int drain(int fd, int want)
 			got++;
 	}
 	return got;
+}
+
+/*
+ * Read large datagrams until @want arrived or none came for QUIET_MS.
+ * Counts them in @rx, and in @rx_ok those whose word at BIG_OFF is
+ * complemented and whose other words are as sent.
+ */
+static void drain_big(int fd, int want, int *rx, int *rx_ok)
+{
+	static uint32_t p[BIG_PAYLOAD / 4 + 1];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint32_t seq, i;
+	ssize_t n;
+	bool ok;
+
+	while (*rx < want && poll(&pfd, 1, QUIET_MS) > 0) {
+		n = recv(fd, p, sizeof(p), 0);
+		if (n < 0)
+			continue;
+		(*rx)++;
+		if (n != BIG_PAYLOAD)
+			continue;
+		seq = p[0] >> 16;
+		ok = true;
+		for (i = 0; i < BIG_PAYLOAD / 4; i++)
+			if (p[i] != (i == BIG_OFF / 4 ? ~big_word(seq, i) :
+						       big_word(seq, i)))
+				ok = false;
+		*rx_ok += ok;
+	}
 }
 
 /* ---- the experiment --------------------------------------------------- */
@@ -417,6 +537,81 @@ out:
 		close(sp);
 }
 
+/* Large frames, generic mode, MTU raised on both ends for the run. */
+static void run_big(struct big_result *res)
+{
+	int fd = -1, size = 4 << 20, i, ret;
+	long long before;
+
+	if (setup_err[0]) {
+		snprintf(res->err, sizeof(res->err), "%s", setup_err);
+		return;
+	}
+	res->isolated = fdinfo(prog_fd, "moat_isolated") == 1;
+	ret = link_mtu(ifx, BIG_MTU) ?: link_mtu(ifp, BIG_MTU);
+	if (ret) {
+		snprintf(res->err, sizeof(res->err), "MTU %d on %s/%s: %s",
+			 BIG_MTU, DEV_XDP, DEV_PEER, strerror(-ret));
+		goto out;
+	}
+	fd = udp_socket(PORT_BIG);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+				 sizeof(size))) {
+		snprintf(res->err, sizeof(res->err), "UDP socket %s:%d: %s",
+			 ADDR_XDP, PORT_BIG,
+			 strerror(fd < 0 ? -fd : errno));
+		goto out;
+	}
+	if (smoke_set(cnt_fd, CNT_BIG, 0)) {
+		snprintf(res->err, sizeof(res->err), "reset counters: %s",
+			 strerror(errno));
+		goto out;
+	}
+	ret = bpf_xdp_attach(ifx, prog_fd,
+			     XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST,
+			     NULL);
+	if (ret) {
+		snprintf(res->err, sizeof(res->err),
+			 "bpf_xdp_attach(%s, generic mode): %s", DEV_XDP,
+			 strerror(-ret));
+		goto out;
+	}
+	before = moat_file_value(MOAT_STATS, "ctx_pages_mapped");
+	for (i = 0; i < NR_BIG && !ret; i++)
+		ret = inject_big(i);
+	if (ret)
+		snprintf(res->err, sizeof(res->err),
+			 "inject large frame on %s: %s", DEV_PEER,
+			 strerror(-ret));
+	else
+		drain_big(fd, NR_BIG, &res->rx, &res->rx_ok);
+	res->mapped = moat_file_value(MOAT_STATS, "ctx_pages_mapped") - before;
+	if (!ret && smoke_get(cnt_fd, CNT_BIG, &res->counted))
+		snprintf(res->err, sizeof(res->err), "read counters: %s",
+			 strerror(errno));
+	bpf_xdp_detach(ifx, XDP_FLAGS_SKB_MODE, NULL);
+out:
+	if (fd >= 0)
+		close(fd);
+	link_mtu(ifx, 1500);
+	link_mtu(ifp, 1500);
+}
+
+/* How many CPUs the kernel may bring up, or -1. */
+static int possible_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+	int lo, hi, n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%d-%d", &lo, &hi);
+	fclose(f);
+	if (n == 1)
+		return 1;
+	return n == 2 ? hi + 1 : -1;
+}
+
 static void setup(void)
 {
 	char err[256];
@@ -433,7 +628,8 @@ static void setup(void)
 		return;
 	}
 	if (smoke_set(ret, CFG_DROP_PORT, PORT_DROP) ||
-	    smoke_set(ret, CFG_PASS_PORT, PORT_PASS)) {
+	    smoke_set(ret, CFG_PASS_PORT, PORT_PASS) ||
+	    smoke_set(ret, CFG_BIG_PORT, PORT_BIG)) {
 		snprintf(setup_err, sizeof(setup_err), "write config: %s",
 			 strerror(errno));
 		return;
@@ -530,12 +726,78 @@ static void test_xdp_veth_skb_detach_restores(void)
 	DETACH_RESTORES(skb_res);
 }
 
+/* Rewriting a word deep in large frames works, and nothing else changes. */
+static void test_xdp_veth_skb_large_frames(void)
+{
+	ASSERT_NO_SETUP_ERR(big_res.err);
+	test_info("%d frames of %d bytes of payload: counted %llu, received %d, intact %d",
+		  NR_BIG, BIG_PAYLOAD, (unsigned long long)big_res.counted,
+		  big_res.rx, big_res.rx_ok);
+	ASSERT_EQ(big_res.counted, NR_BIG, "large frames rewritten (XDP_PASS)");
+	ASSERT_EQ(big_res.rx_ok, NR_BIG,
+		  "datagrams received with exactly the rewritten word changed");
+}
+
+/*
+ * Isolated, the pages of a large frame that hold only packet bytes are
+ * mapped into the program's window, not copied.
+ */
+static void test_xdp_veth_skb_large_frames_mapped(void)
+{
+	ASSERT_NO_SETUP_ERR(big_res.err);
+	if (!big_res.isolated) {
+		test_skip("the program does not run isolated");
+		return;
+	}
+	if (possible_cpus() > 5) {
+		test_skip("more than 5 possible CPUs share protection keys: MOAT copies packets");
+		return;
+	}
+	test_info("packet pages mapped for %d large frames: %lld", NR_BIG,
+		  big_res.mapped);
+	/* Each frame has at least three pages of payload only. */
+	ASSERT_GE(big_res.mapped, 3 * NR_BIG,
+		  "packet pages mapped: at least three per large frame");
+}
+
+/* Copied instead of mapped, large frames are rewritten the same. */
+static void test_xdp_veth_skb_large_frames_copied(void)
+{
+	if (!big_res.isolated) {
+		test_skip("the program does not run isolated");
+		return;
+	}
+	ASSERT_NO_SETUP_ERR(big_copy_res.err);
+	test_info("copied: counted %llu, received %d, intact %d, pages mapped %lld",
+		  (unsigned long long)big_copy_res.counted, big_copy_res.rx,
+		  big_copy_res.rx_ok, big_copy_res.mapped);
+	ASSERT_EQ(big_copy_res.isolated, 1, "program isolated");
+	ASSERT_EQ(big_copy_res.counted, NR_BIG,
+		  "large frames rewritten (XDP_PASS)");
+	ASSERT_EQ(big_copy_res.rx_ok, NR_BIG,
+		  "datagrams received with exactly the rewritten word changed");
+	ASSERT_EQ(big_copy_res.mapped, 0, "packet pages mapped");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setup();
 	run_mode(XDP_FLAGS_DRV_MODE, &drv_res);
 	run_mode(XDP_FLAGS_SKB_MODE, &skb_res);
+	run_big(&big_res);
+	if (big_res.isolated) {
+		int ret = moat_write_file(MOAT_MAP_PACKETS, "0");
+
+		if (ret) {
+			snprintf(big_copy_res.err, sizeof(big_copy_res.err),
+				 "write 0 to %s: %s", MOAT_MAP_PACKETS,
+				 strerror(-ret));
+		} else {
+			run_big(&big_copy_res);
+			moat_write_file(MOAT_MAP_PACKETS, "1");
+		}
+	}
 
 	RUN_TEST("smoke", test_xdp_veth_drv_drops_port);
 	RUN_TEST("smoke", test_xdp_veth_drv_passes_other);
@@ -543,6 +805,9 @@ int main(void)
 	RUN_TEST("smoke", test_xdp_veth_skb_drops_port);
 	RUN_TEST("smoke", test_xdp_veth_skb_passes_other);
 	RUN_TEST("smoke", test_xdp_veth_skb_detach_restores);
+	RUN_TEST("smoke", test_xdp_veth_skb_large_frames);
+	RUN_TEST("smoke", test_xdp_veth_skb_large_frames_mapped);
+	RUN_TEST("smoke", test_xdp_veth_skb_large_frames_copied);
 
 	if (pkt_fd >= 0)
 		close(pkt_fd);
