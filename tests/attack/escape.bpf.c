@@ -358,4 +358,27 @@ int pkt_read(struct xdp_md *xdp)
 	return XDP_PASS;
 }
 
+/*
+ * cgroup skb programs may read their packet, not write it.  This one, on
+ * ingress, writes cfg->write_val's low byte at packet offset cfg->target
+ * (inside the linear data, checked with the verifier's knowledge) through
+ * a pointer the verifier believes is its map value.
+ */
+SEC("cgroup_skb/ingress")
+int pkt_ro_write(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct attack_cfg *c = cfg();
+	__u8 *p;
+
+	if (!c || data + 1 > data_end || data_end - data <= c->target)
+		return 1;
+	p = (void *)c + bpf_moat_test_escape(addr_of(c, data) + c->target -
+					      addr_of(c, c));
+	*p = c->write_val;
+	c->ran = 1;
+	return 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";

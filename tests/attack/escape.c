@@ -24,8 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -34,6 +37,7 @@
 #include "test.h"
 #include "bpfobj.h"
 #include "moat.h"
+#include "cgroup.h"
 
 #define CANARY "/sys/kernel/debug/moat_test/canary"
 #define NMI_FILE "/sys/kernel/debug/moat_test/nmi"
@@ -833,6 +837,144 @@ static void test_violation_reported(void)
 	ASSERT_TRUE(file_has("/dev/kmsg", want, NULL, 1), "kernel log line");
 }
 
+/*
+ * pkt_ro_write: a cgroup skb program writes into the packet it may only
+ * read.  One UDP datagram of RO_LEN bytes over loopback has linear data
+ * of several pages; the program writes 'X' at payload offset RO_OFF, in
+ * a page that holds only packet bytes, which MOAT maps read-only.
+ */
+#define CG_DIR		"/sys/fs/cgroup/moat_attack"
+#define RO_PORT		40011
+#define RO_LEN		12000
+#define RO_OFF		6000
+#define MAP_PACKETS	"/sys/kernel/debug/bpf_moat/map_packets"
+
+struct ro_result {
+	int rx;			/* datagrams received */
+	char byte;		/* at payload offset RO_OFF */
+	long long mapped;	/* MOAT's ctx_pages_mapped during the run */
+};
+
+static void ro_traffic(void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(RO_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_usec = 300000 };
+	int rx = socket(AF_INET, SOCK_DGRAM, 0);
+	int tx = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ro_result *r = arg;
+	static char buf[RO_LEN];
+	long long before;
+
+	before = moat_file_value(MOAT_STATS, "ctx_pages_mapped");
+	if (rx < 0 || tx < 0 || bind(rx, (void *)&a, sizeof(a)))
+		goto out;
+	setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(buf, 'm', sizeof(buf));
+	sendto(tx, buf, sizeof(buf), 0, (void *)&a, sizeof(a));
+	memset(buf, 0, sizeof(buf));
+	if (recv(rx, buf, sizeof(buf), 0) == RO_LEN) {
+		r->rx++;
+		r->byte = buf[RO_OFF];
+	}
+out:
+	r->mapped = moat_file_value(MOAT_STATS, "ctx_pages_mapped") - before;
+	if (rx >= 0)
+		close(rx);
+	if (tx >= 0)
+		close(tx);
+}
+
+/* Run pkt_ro_write of @o (config map @map) on one datagram: 0 or -1. */
+static int ro_attack(struct bpf_object *o, int map, struct attack_cfg *c,
+		     struct ro_result *r)
+{
+	__u32 key = 0;
+
+	/* Packet offset: IPv4 and UDP headers, then the payload. */
+	c->target = 20 + 8 + RO_OFF;
+	c->write_val = 'X';
+	if (bpf_map_update_elem(map, &key, c, BPF_ANY)) {
+		test_fail("cfg: %s", strerror(errno));
+		return -1;
+	}
+	if (cgroup_run_prog(bpf_object__find_program_by_name(o,
+							     "pkt_ro_write"),
+			    CG_DIR, ro_traffic, r))
+		return -1;
+	if (bpf_map_lookup_elem(map, &key, c)) {
+		test_fail("cfg: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void test_pkt_ro_write_moat_off(void)
+{
+	struct attack_cfg c = {};
+	struct ro_result r = {};
+
+	if (!ready() || ro_attack(obj, cfg_fd, &c, &r))
+		return;
+	test_info("pkt_ro_write, MOAT off: ran %llu, received %d, byte '%c'",
+		  (unsigned long long)c.ran, r.rx, r.byte);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(r.rx, 1, "datagram delivered");
+	ASSERT_EQ(r.byte, 'X', "byte the program wrote into its read-only packet");
+}
+
+/* Mapped read-only: the write faults, the program ends, the packet drops. */
+static void test_pkt_ro_write_moat_on(void)
+{
+	struct attack_cfg c = {};
+	struct ro_result r = {};
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	if (moat_read_int(MAP_PACKETS) != 1) {
+		test_skip("MOAT copies packets here (map_packets is not 1)");
+		return;
+	}
+	v0 = violations("pkt_ro_write");
+	if (ro_attack(mobj, mcfg_fd, &c, &r))
+		return;
+	test_info("pkt_ro_write, MOAT on: ran %llu, received %d, pages mapped %lld, violations %lld -> %lld",
+		  (unsigned long long)c.ran, r.rx, r.mapped, v0,
+		  violations("pkt_ro_write"));
+	ASSERT_GE(r.mapped, 1, "packet pages mapped");
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(violations("pkt_ro_write"), v0 + 1, "moat_violations");
+	ASSERT_EQ(r.rx, 0, "datagram delivered (safe verdict: drop)");
+}
+
+/* Copied: the write changes only the copy, the packet arrives intact. */
+static void test_pkt_ro_write_copied_moat_on(void)
+{
+	struct attack_cfg c = {};
+	struct ro_result r = {};
+	long long v0;
+	int ret;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("pkt_ro_write");
+	ret = moat_write_file(MAP_PACKETS, "0");
+	ASSERT_OK(ret, "write 0 to " MAP_PACKETS);
+	ret = ro_attack(mobj, mcfg_fd, &c, &r);
+	moat_write_file(MAP_PACKETS, "1");
+	if (ret)
+		return;
+	test_info("pkt_ro_write, MOAT on, packets copied: ran %llu, received %d, byte '%c', pages mapped %lld",
+		  (unsigned long long)c.ran, r.rx, r.byte, r.mapped);
+	ASSERT_EQ(r.mapped, 0, "packet pages mapped");
+	ASSERT_EQ(c.ran, 1, "program ran to the end (it wrote its copy)");
+	ASSERT_EQ(violations("pkt_ro_write"), v0, "moat_violations");
+	ASSERT_EQ(r.rx, 1, "datagram delivered");
+	ASSERT_EQ(r.byte, 'm', "byte of the delivered packet (unchanged)");
+}
+
 /* Open the object again with BPF_F_MOAT on every program. */
 static struct bpf_object *load_isolated(char *err, size_t errlen)
 {
@@ -895,6 +1037,7 @@ int main(void)
 	RUN_TEST("attack", test_stack_oob_write_moat_off);
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
+	RUN_TEST("attack", test_pkt_ro_write_moat_off);
 	RUN_TEST("attack", test_nmi_stack_moat_off);
 	RUN_TEST("attack", test_db_stack_moat_off);
 	RUN_TEST("attack", test_isolated_programs_loaded);
@@ -911,6 +1054,8 @@ int main(void)
 	RUN_TEST("attack", test_stack_oob_write_moat_on);
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
 	RUN_TEST("attack", test_pkt_oob_read_moat_on);
+	RUN_TEST("attack", test_pkt_ro_write_moat_on);
+	RUN_TEST("attack", test_pkt_ro_write_copied_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);

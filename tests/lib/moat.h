@@ -32,11 +32,11 @@ static inline int cpu_has_pks(void)
 	return (ecx >> 31) & 1;
 }
 
-/* kernel.bpf_moat, or -1. */
-static inline int moat_mode(void)
+/* The number file @path holds (sysctl, debugfs switch), or -1. */
+static inline int moat_read_int(const char *path)
 {
 	char buf[16] = "";
-	int fd = open(MOAT_SYSCTL, O_RDONLY);
+	int fd = open(path, O_RDONLY);
 
 	if (fd < 0)
 		return -1;
@@ -44,6 +44,12 @@ static inline int moat_mode(void)
 		buf[0] = '\0';
 	close(fd);
 	return buf[0] ? atoi(buf) : -1;
+}
+
+/* kernel.bpf_moat, or -1. */
+static inline int moat_mode(void)
+{
+	return moat_read_int(MOAT_SYSCTL);
 }
 
 /* Write @val to file @path (sysctl, tracefs): 0, or -errno. */

@@ -37,6 +37,7 @@
 #include "test.h"
 #include "bpfobj.h"
 #include "moat.h"
+#include "cgroup.h"
 
 #define NR_CALLS	200
 #define NR_FORKS	10
@@ -411,45 +412,12 @@ out:
 	return got;
 }
 
-/*
- * Join CG_DIR, attach cgroup skb program @name of @obj there and run
- * @traffic; then detach and go back to the root cgroup.  0, or -1 after
- * a FAIL.
- */
+/* Run @traffic with cgroup skb program @name of @obj on CG_DIR. */
 static int with_cgroup_prog(struct bpf_object *obj, const char *name,
 			    void (*traffic)(void *), void *arg)
 {
-	struct bpf_link *link;
-	char pid[16];
-	int cg, fd, ret = 0;
-
-	mkdir(CG_DIR, 0755);
-	cg = open(CG_DIR, O_RDONLY | O_DIRECTORY);
-	fd = open(CG_DIR "/cgroup.procs", O_WRONLY);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (cg < 0 || fd < 0 || write(fd, pid, strlen(pid)) < 0) {
-		test_fail("joining %s: %s", CG_DIR, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	link = bpf_program__attach_cgroup(
-		bpf_object__find_program_by_name(obj, name), cg);
-	if (libbpf_get_error(link)) {
-		test_fail("attaching %s: %s", name, strerror(errno));
-		ret = -1;
-	} else {
-		traffic(arg);
-		bpf_link__destroy(link);
-	}
-	/* back to the root cgroup */
-	fd = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, pid, strlen(pid)) < 0)
-			test_info("leaving %s: %s", CG_DIR, strerror(errno));
-		close(fd);
-	}
-	close(cg);
-	return ret;
+	return cgroup_run_prog(bpf_object__find_program_by_name(obj, name),
+			       CG_DIR, traffic, arg);
 }
 
 static void udp_traffic(void *delivered)

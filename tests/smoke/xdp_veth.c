@@ -56,7 +56,6 @@
 #define BIG_OFF		16000		/* as in xdp_veth.bpf.c */
 #define BIG_MTU		32000
 #define NR_BIG		8
-#define MOAT_STATS	"/sys/kernel/debug/bpf_moat/stats"
 #define MOAT_MAP_PACKETS "/sys/kernel/debug/bpf_moat/map_packets"
 
 /* as in xdp_veth.bpf.c */
