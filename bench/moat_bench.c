@@ -8,7 +8,9 @@
  * for ROUNDS rounds.  Reported per invocation: time (the kernel's own
  * average over the repeat loop; the best round), and the events MOAT
  * counts (/sys/kernel/debug/bpf_moat/stats): runs, helper calls through
- * the gate, PKRS writes.  Also the JIT image sizes, plain and isolated.
+ * the gate, PKRS writes, TLB flushes (IST stacks closed in NMI-context
+ * runs, packet pages mapped into windows; 0 for these 64-byte packets in
+ * task context).  Also the JIT image sizes, plain and isolated.
  *
  * Under QEMU TCG a PKRS write costs about 1.7 us instead of about 111
  * cycles on hardware, so the times overstate MOAT's cost here; the event
@@ -28,6 +30,13 @@
 
 static const char *const progs[] = { "nop", "map_add", "helpers4" };
 #define NR_PROGS (sizeof(progs) / sizeof(progs[0]))
+
+/* TLB entries MOAT flushed: closing IST stacks, mapping packet pages. */
+static long long tlb_flushes(void)
+{
+	return moat_file_value(MOAT_STATS, "ist_tlb_flushes") +
+	       moat_file_value(MOAT_STATS, "ctx_tlb_flushes");
+}
 
 static struct bpf_object *load(int isolated)
 {
@@ -104,14 +113,14 @@ int main(int argc, char **argv)
 	if (!plain || !iso)
 		return 1;
 
-	printf("%-9s %9s %9s %7s | %6s %7s %7s | %6s %6s\n", "program",
+	printf("%-9s %9s %9s %7s | %6s %7s %7s %5s | %6s %6s\n", "program",
 	       "off ns", "on ns", "ratio", "runs", "helpers", "PKRS wr",
-	       "JIT off", "JIT on");
+	       "TLB", "JIT off", "JIT on");
 	for (i = 0; i < NR_PROGS; i++) {
 		int pfd = bpf_program__fd(bpf_object__find_program_by_name(plain, progs[i]));
 		int ifd = bpf_program__fd(bpf_object__find_program_by_name(iso, progs[i]));
 		long long best_off = -1, best_on = -1, t;
-		long long r0, h0, w0, r1, h1, w1;
+		long long r0, h0, w0, r1, h1, w1, f0, f1;
 		int k;
 
 		r0 = moat_file_value(MOAT_STATS, "runs");
@@ -129,6 +138,7 @@ int main(int argc, char **argv)
 		r0 = r1;
 		h0 = moat_file_value(MOAT_STATS, "helper_calls");
 		w0 = moat_file_value(MOAT_STATS, "pkrs_writes");
+		f0 = tlb_flushes();
 		for (k = 0; k < rounds; k++) {
 			t = run(ifd, repeat);
 			if (t >= 0 && (best_on < 0 || t < best_on))
@@ -137,15 +147,17 @@ int main(int argc, char **argv)
 		r1 = moat_file_value(MOAT_STATS, "runs");
 		h1 = moat_file_value(MOAT_STATS, "helper_calls");
 		w1 = moat_file_value(MOAT_STATS, "pkrs_writes");
-		printf("%-9s %9lld %9lld %6.1fx | %6.2f %7.2f %7.2f | %6u %6u\n",
+		f1 = tlb_flushes();
+		printf("%-9s %9lld %9lld %6.1fx | %6.2f %7.2f %7.2f %5.2f | %6u %6u\n",
 		       progs[i], best_off, best_on,
 		       best_off > 0 ? (double)best_on / best_off : 0.0,
 		       (double)(r1 - r0) / (repeat * rounds),
 		       (double)(h1 - h0) / (repeat * rounds),
 		       (double)(w1 - w0) / (repeat * rounds),
+		       (double)(f1 - f0) / (repeat * rounds),
 		       jited_len(pfd), jited_len(ifd));
 	}
-	printf("per invocation; runs/helpers/PKRS writes are MOAT's counters for the isolated runs (0 for plain)\n");
+	printf("per invocation; runs/helpers/PKRS writes/TLB flushes are MOAT's counters for the isolated runs (0 for plain)\n");
 	bpf_object__close(plain);
 	bpf_object__close(iso);
 	return 0;
