@@ -10,7 +10,10 @@
  * Large frames: a UDP datagram to config[CFG_BIG_PORT] with at least
  * BIG_OFF + 4 bytes of payload gets the 32-bit word at payload offset
  * BIG_OFF complemented in place, is counted in counters[CNT_BIG] and
- * passed.  The word lies deep in the frame, beyond the first pages.
+ * passed.  The word lies deep in the frame, beyond the first pages.  The
+ * program then tries to grow the frame's tail by GROW bytes and shrinks it
+ * back: counted in counters[CNT_GROWN], or in counters[CNT_GROW_FAILED]
+ * when bpf_xdp_adjust_tail() refuses.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -22,9 +25,10 @@
 #include <bpf/bpf_helpers.h>
 
 enum { CFG_DROP_PORT, CFG_PASS_PORT, CFG_BIG_PORT, CFG_MAX };
-enum { CNT_DROPPED, CNT_PASSED, CNT_BIG, CNT_MAX };
+enum { CNT_DROPPED, CNT_PASSED, CNT_BIG, CNT_GROWN, CNT_GROW_FAILED, CNT_MAX };
 
 #define BIG_OFF		16000		/* as in xdp_veth.c */
+#define GROW		8192
 
 #include "counters.bpf.h"
 
@@ -63,6 +67,13 @@ int xdp_drop_port(struct xdp_md *ctx)
 			return XDP_PASS;
 		*word = ~*word;
 		add(CNT_BIG, 1);
+		if (bpf_xdp_adjust_tail(ctx, GROW)) {
+			add(CNT_GROW_FAILED, 1);
+		} else {
+			add(CNT_GROWN, 1);
+			if (bpf_xdp_adjust_tail(ctx, -GROW))
+				return XDP_DROP;
+		}
 	}
 	return XDP_PASS;
 }

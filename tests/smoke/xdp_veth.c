@@ -19,7 +19,8 @@
  *
  * Then, in generic mode with the MTU raised to BIG_MTU, frames of
  * BIG_PAYLOAD bytes of payload: the program complements a word deep in
- * each (XDP packet rewrite), and the receiver checks every byte.  When the
+ * each (XDP packet rewrite), grows the tail by 8 KiB and shrinks it back,
+ * and the receiver checks every byte.  When the
  * program runs isolated, MOAT must have mapped packet pages into its
  * window rather than copied them (debugfs ctx_pages_mapped); and once
  * more with MOAT told to copy them (debugfs map_packets), the fallback of
@@ -53,14 +54,20 @@
 #define QUIET_MS	500
 #define PORT_BIG	7003
 #define BIG_PAYLOAD	20000		/* a frame of six pages */
+/*
+ * Jumbo frames: generic XDP linearises them into a 128 KiB buffer, larger
+ * than MOAT's 64 KiB packet window, but the packet itself fits it.
+ */
+#define JUMBO_PAYLOAD	65000
+#define MAX_PAYLOAD	JUMBO_PAYLOAD
 #define BIG_OFF		16000		/* as in xdp_veth.bpf.c */
-#define BIG_MTU		32000
+#define BIG_MTU		65535
 #define NR_BIG		8
 #define MOAT_MAP_PACKETS "/sys/kernel/debug/bpf_moat/map_packets"
 
 /* as in xdp_veth.bpf.c */
 enum { CFG_DROP_PORT, CFG_PASS_PORT, CFG_BIG_PORT };
-enum { CNT_DROPPED, CNT_PASSED, CNT_BIG };
+enum { CNT_DROPPED, CNT_PASSED, CNT_BIG, CNT_GROWN, CNT_GROW_FAILED };
 
 struct payload {
 	uint32_t seq;
@@ -94,6 +101,8 @@ static struct mode_result drv_res, skb_res;
 struct big_result {
 	char err[256];
 	__u64 counted;		/* counters[CNT_BIG] */
+	__u64 grown;		/* counters[CNT_GROWN] */
+	__u64 grow_failed;	/* counters[CNT_GROW_FAILED] */
 	int rx;			/* datagrams received */
 	int rx_ok;		/* ... with the word complemented, rest intact */
 	int isolated;		/* the program's moat_isolated */
@@ -101,7 +110,7 @@ struct big_result {
 };
 
 /* Mapping packet pages, and with MOAT made to copy them. */
-static struct big_result big_res, big_copy_res;
+static struct big_result big_res, big_copy_res, jumbo_res;
 
 /* ---- rtnetlink ------------------------------------------------------- */
 
@@ -327,11 +336,15 @@ static uint32_t big_word(uint32_t seq, uint32_t i)
 	return seq << 16 | i;
 }
 
-/* Inject one large frame to PORT_BIG, its payload made of big_word()s. */
-static int inject_big(uint32_t seq)
+/*
+ * Inject one large frame to PORT_BIG, @len bytes of payload made of
+ * big_word()s.
+ */
+static int inject_big(uint32_t seq, int len)
 {
 	static unsigned char buf[sizeof(struct frame) - sizeof(struct payload) +
-				 BIG_PAYLOAD];
+				 MAX_PAYLOAD];
+	size_t size = sizeof(struct frame) - sizeof(struct payload) + len;
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_ifindex = ifp,
@@ -349,22 +362,22 @@ static int inject_big(uint32_t seq)
 	f->ip.ihl = 5;
 	f->ip.ttl = 64;
 	f->ip.protocol = IPPROTO_UDP;
-	f->ip.tot_len = htons(sizeof(buf) - sizeof(f->eth));
+	f->ip.tot_len = htons(size - sizeof(f->eth));
 	f->ip.id = htons(seq);
 	inet_pton(AF_INET, ADDR_PEER, &f->ip.saddr);
 	inet_pton(AF_INET, ADDR_XDP, &f->ip.daddr);
 	f->ip.check = ip_csum(&f->ip, sizeof(f->ip));
 	f->udp.source = htons(40000);
 	f->udp.dest = htons(PORT_BIG);
-	f->udp.len = htons(sizeof(f->udp) + BIG_PAYLOAD);
-	for (i = 0; i < BIG_PAYLOAD / 4; i++) {
+	f->udp.len = htons(sizeof(f->udp) + len);
+	for (i = 0; i < (uint32_t)len / 4; i++) {
 		w = big_word(seq, i);
 		memcpy(payload + 4 * i, &w, sizeof(w));	/* unaligned */
 	}
 	memcpy(sll.sll_addr, mac_xdp, ETH_ALEN);
 
-	if (sendto(pkt_fd, buf, sizeof(buf), 0, (struct sockaddr *)&sll,
-		   sizeof(sll)) != sizeof(buf))
+	if (sendto(pkt_fd, buf, size, 0, (struct sockaddr *)&sll,
+		   sizeof(sll)) != (ssize_t)size)
 		return -errno;
 	return 0;
 }
@@ -414,13 +427,13 @@ static int drain(int fd, int want)
 }
 
 /*
- * Read large datagrams until @want arrived or none came for QUIET_MS.
- * Counts them in @rx, and in @rx_ok those whose word at BIG_OFF is
- * complemented and whose other words are as sent.
+ * Read datagrams of @len bytes until @want arrived or none came for
+ * QUIET_MS.  Counts them in @rx, and in @rx_ok those whose word at BIG_OFF
+ * is complemented and whose other words are as sent.
  */
-static void drain_big(int fd, int want, int *rx, int *rx_ok)
+static void drain_big(int fd, int want, int len, int *rx, int *rx_ok)
 {
-	static uint32_t p[BIG_PAYLOAD / 4 + 1];
+	static uint32_t p[MAX_PAYLOAD / 4 + 1];
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	uint32_t seq, i;
 	ssize_t n;
@@ -431,11 +444,11 @@ static void drain_big(int fd, int want, int *rx, int *rx_ok)
 		if (n < 0)
 			continue;
 		(*rx)++;
-		if (n != BIG_PAYLOAD)
+		if (n != len)
 			continue;
 		seq = p[0] >> 16;
 		ok = true;
-		for (i = 0; i < BIG_PAYLOAD / 4; i++)
+		for (i = 0; i < (uint32_t)len / 4; i++)
 			if (p[i] != (i == BIG_OFF / 4 ? ~big_word(seq, i) :
 						       big_word(seq, i)))
 				ok = false;
@@ -536,8 +549,11 @@ out:
 		close(sp);
 }
 
-/* Large frames, generic mode, MTU raised on both ends for the run. */
-static void run_big(struct big_result *res)
+/*
+ * Large frames of @len bytes of payload, generic mode, MTU raised on both
+ * ends for the run.
+ */
+static void run_big(struct big_result *res, int len)
 {
 	int fd = -1, size = 4 << 20, i, ret;
 	long long before;
@@ -561,7 +577,8 @@ static void run_big(struct big_result *res)
 			 strerror(fd < 0 ? -fd : errno));
 		goto out;
 	}
-	if (smoke_set(cnt_fd, CNT_BIG, 0)) {
+	if (smoke_set(cnt_fd, CNT_BIG, 0) || smoke_set(cnt_fd, CNT_GROWN, 0) ||
+	    smoke_set(cnt_fd, CNT_GROW_FAILED, 0)) {
 		snprintf(res->err, sizeof(res->err), "reset counters: %s",
 			 strerror(errno));
 		goto out;
@@ -577,15 +594,17 @@ static void run_big(struct big_result *res)
 	}
 	before = moat_file_value(MOAT_STATS, "ctx_pages_mapped");
 	for (i = 0; i < NR_BIG && !ret; i++)
-		ret = inject_big(i);
+		ret = inject_big(i, len);
 	if (ret)
 		snprintf(res->err, sizeof(res->err),
 			 "inject large frame on %s: %s", DEV_PEER,
 			 strerror(-ret));
 	else
-		drain_big(fd, NR_BIG, &res->rx, &res->rx_ok);
+		drain_big(fd, NR_BIG, len, &res->rx, &res->rx_ok);
 	res->mapped = moat_file_value(MOAT_STATS, "ctx_pages_mapped") - before;
-	if (!ret && smoke_get(cnt_fd, CNT_BIG, &res->counted))
+	if (!ret && (smoke_get(cnt_fd, CNT_BIG, &res->counted) ||
+		     smoke_get(cnt_fd, CNT_GROWN, &res->grown) ||
+		     smoke_get(cnt_fd, CNT_GROW_FAILED, &res->grow_failed)))
 		snprintf(res->err, sizeof(res->err), "read counters: %s",
 			 strerror(errno));
 	bpf_xdp_detach(ifx, XDP_FLAGS_SKB_MODE, NULL);
@@ -729,10 +748,12 @@ static void test_xdp_veth_skb_detach_restores(void)
 static void test_xdp_veth_skb_large_frames(void)
 {
 	ASSERT_NO_SETUP_ERR(big_res.err);
-	test_info("%d frames of %d bytes of payload: counted %llu, received %d, intact %d",
+	test_info("%d frames of %d bytes of payload: counted %llu, grown %llu, received %d, intact %d",
 		  NR_BIG, BIG_PAYLOAD, (unsigned long long)big_res.counted,
-		  big_res.rx, big_res.rx_ok);
+		  (unsigned long long)big_res.grown, big_res.rx,
+		  big_res.rx_ok);
 	ASSERT_EQ(big_res.counted, NR_BIG, "large frames rewritten (XDP_PASS)");
+	ASSERT_EQ(big_res.grown, NR_BIG, "tails grown by 8 KiB and shrunk");
 	ASSERT_EQ(big_res.rx_ok, NR_BIG,
 		  "datagrams received with exactly the rewritten word changed");
 }
@@ -773,9 +794,34 @@ static void test_xdp_veth_skb_large_frames_copied(void)
 	ASSERT_EQ(big_copy_res.isolated, 1, "program isolated");
 	ASSERT_EQ(big_copy_res.counted, NR_BIG,
 		  "large frames rewritten (XDP_PASS)");
+	ASSERT_EQ(big_copy_res.grown, NR_BIG, "tails grown by 8 KiB and shrunk");
 	ASSERT_EQ(big_copy_res.rx_ok, NR_BIG,
 		  "datagrams received with exactly the rewritten word changed");
 	ASSERT_EQ(big_copy_res.mapped, 0, "packet pages mapped");
+}
+
+/*
+ * Jumbo frames, whose 128 KiB buffer is larger than MOAT's packet window:
+ * rewritten the same isolated.  Growing their tail by 8 KiB works plain;
+ * isolated it would take the packet beyond the window, so it fails.
+ */
+static void test_xdp_veth_skb_jumbo_frames(void)
+{
+	ASSERT_NO_SETUP_ERR(jumbo_res.err);
+	test_info("%d frames of %d bytes of payload: counted %llu, grown %llu, not grown %llu, received %d, intact %d",
+		  NR_BIG, JUMBO_PAYLOAD, (unsigned long long)jumbo_res.counted,
+		  (unsigned long long)jumbo_res.grown,
+		  (unsigned long long)jumbo_res.grow_failed, jumbo_res.rx,
+		  jumbo_res.rx_ok);
+	ASSERT_EQ(jumbo_res.counted, NR_BIG, "jumbo frames rewritten (XDP_PASS)");
+	ASSERT_EQ(jumbo_res.rx_ok, NR_BIG,
+		  "datagrams received with exactly the rewritten word changed");
+	if (jumbo_res.isolated)
+		ASSERT_EQ(jumbo_res.grow_failed, NR_BIG,
+			  "tails not grown beyond MOAT's packet window");
+	else
+		ASSERT_EQ(jumbo_res.grown, NR_BIG,
+			  "tails grown by 8 KiB and shrunk");
 }
 
 int main(void)
@@ -784,7 +830,7 @@ int main(void)
 	setup();
 	run_mode(XDP_FLAGS_DRV_MODE, &drv_res);
 	run_mode(XDP_FLAGS_SKB_MODE, &skb_res);
-	run_big(&big_res);
+	run_big(&big_res, BIG_PAYLOAD);
 	if (big_res.isolated) {
 		int ret = moat_write_file(MOAT_MAP_PACKETS, "0");
 
@@ -793,10 +839,11 @@ int main(void)
 				 "write 0 to %s: %s", MOAT_MAP_PACKETS,
 				 strerror(-ret));
 		} else {
-			run_big(&big_copy_res);
+			run_big(&big_copy_res, BIG_PAYLOAD);
 			moat_write_file(MOAT_MAP_PACKETS, "1");
 		}
 	}
+	run_big(&jumbo_res, JUMBO_PAYLOAD);
 
 	RUN_TEST("smoke", test_xdp_veth_drv_drops_port);
 	RUN_TEST("smoke", test_xdp_veth_drv_passes_other);
@@ -807,6 +854,7 @@ int main(void)
 	RUN_TEST("smoke", test_xdp_veth_skb_large_frames);
 	RUN_TEST("smoke", test_xdp_veth_skb_large_frames_mapped);
 	RUN_TEST("smoke", test_xdp_veth_skb_large_frames_copied);
+	RUN_TEST("smoke", test_xdp_veth_skb_jumbo_frames);
 
 	if (pkt_fd >= 0)
 		close(pkt_fd);
