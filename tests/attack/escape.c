@@ -847,7 +847,6 @@ static void test_violation_reported(void)
 #define RO_PORT		40011
 #define RO_LEN		12000
 #define RO_OFF		6000
-#define MAP_PACKETS	"/sys/kernel/debug/bpf_moat/map_packets"
 
 struct ro_result {
 	int rx;			/* datagrams received */
@@ -933,7 +932,7 @@ static void test_pkt_ro_write_moat_on(void)
 
 	if (!moat_ready())
 		return;
-	if (moat_read_int(MAP_PACKETS) != 1) {
+	if (moat_read_int(MOAT_MAP_PACKETS) != 1) {
 		test_skip("MOAT copies packets here (map_packets is not 1)");
 		return;
 	}
@@ -955,15 +954,17 @@ static void test_pkt_ro_write_copied_moat_on(void)
 	struct attack_cfg c = {};
 	struct ro_result r = {};
 	long long v0;
-	int ret;
+	int ret, was;
 
 	if (!moat_ready())
 		return;
 	v0 = violations("pkt_ro_write");
-	ret = moat_write_file(MAP_PACKETS, "0");
-	ASSERT_OK(ret, "write 0 to " MAP_PACKETS);
+	was = moat_read_int(MOAT_MAP_PACKETS);
+	ret = moat_write_file(MOAT_MAP_PACKETS, "0");
+	ASSERT_OK(ret, "write 0 to " MOAT_MAP_PACKETS);
 	ret = ro_attack(mobj, mcfg_fd, &c, &r);
-	moat_write_file(MAP_PACKETS, "1");
+	if (was == 1)
+		moat_write_file(MOAT_MAP_PACKETS, "1");
 	if (ret)
 		return;
 	test_info("pkt_ro_write, MOAT on, packets copied: ran %llu, received %d, byte '%c', pages mapped %lld",

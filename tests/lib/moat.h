@@ -17,6 +17,8 @@
 #define MOAT_SYSCTL	"/proc/sys/kernel/bpf_moat"
 #define MOAT_MEMORY	"/sys/kernel/debug/bpf_moat/memory"
 #define MOAT_STATS	"/sys/kernel/debug/bpf_moat/stats"
+/* 1 while MOAT maps packet pages into windows, 0 while it copies them. */
+#define MOAT_MAP_PACKETS "/sys/kernel/debug/bpf_moat/map_packets"
 
 #ifndef BPF_F_MOAT
 #define BPF_F_MOAT	(1U << 16)
