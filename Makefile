@@ -12,6 +12,7 @@
 #   make baseline        record the last run's test_verifier results
 #   make deb-pkg         installable Debian kernel package for PKS hardware
 #   make checkpatch      checkpatch.pl over the patch series
+#   make series-check    build every patch of the series on its own (slow)
 
 all: test
 
@@ -46,13 +47,17 @@ deb-pkg:
 	scripts/deps.sh
 	scripts/deb-pkg.sh
 
+series-check:
+	scripts/deps.sh
+	scripts/series-check.sh
+
 checkpatch:
 	scripts/kernel-tree.sh
 	cd build/linux && ./scripts/checkpatch.pl --no-tree --no-signoff \
-		--ignore FILE_PATH_CHANGES $(CURDIR)/kernel/patches/*.patch
+		--ignore FILE_PATH_CHANGES $(addprefix $(CURDIR)/kernel/patches/,$(shell cat kernel/patches/series))
 
 clean:
 	rm -rf build/kbuild build/tests build/guest build/initramfs*
 
 .PHONY: all demo test test-quick bench kernel-tree export-patches kernel baseline \
-	deb-pkg checkpatch clean
+	deb-pkg checkpatch series-check clean
