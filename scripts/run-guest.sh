@@ -4,6 +4,7 @@
 #
 #   run-guest.sh [--cpu pks|nopks] [--mode test|demo|bench] [--timeout SEC]
 #                [--name NAME] [--append "extra cmdline"]
+#                [--only suite/binary[,suite/binary...]]
 #
 # Writes build/guest/NAME.console (kernel console, ttyS0) and
 # build/guest/NAME.out (test output, ttyS1).  Exit status: 0 when the guest
@@ -18,7 +19,8 @@ while [ $# -gt 0 ]; do
 	--timeout)	timeout=$2; shift ;;
 	--name)		name=$2; shift ;;
 	--append)	append=$2; shift ;;
-	-h|--help)	sed -n '2,11s/^# \?//p' "$0"; exit 0 ;;
+	--only)		append="$append moat.only=$2"; shift ;;
+	-h|--help)	sed -n '2,12s/^# \?//p' "$0"; exit 0 ;;
 	*)		die "unknown argument '$1' (try --help)" ;;
 	esac
 	shift

@@ -12,6 +12,7 @@
  */
 #include <linux/bpf.h>
 #include <linux/bpf_perf_event.h>
+#include <linux/in.h>
 #include <bpf/bpf_helpers.h>
 
 extern __u64 bpf_moat_test_escape(__u64 value) __ksym;
@@ -377,6 +378,58 @@ int pkt_ro_write(struct __sk_buff *skb)
 	p = (void *)c + bpf_moat_test_escape(addr_of(c, data) + c->target -
 					      addr_of(c, c));
 	*p = c->write_val;
+	c->ran = 1;
+	return 1;
+}
+
+/*
+ * cb_forge: a socket filter that never touches __sk_buff.cb[] (so the
+ * kernel neither saves nor restores cb around it) reads and writes the
+ * control block of the layer below through its context pointer: the u32
+ * at cfg->ctx_adjust (IPCB's iif) into cfg->result, and the u16
+ * cfg->write_val at cfg->target (IPCB's frag_max_size).  Both offsets
+ * are from the start of the sk_buff.
+ */
+SEC("socket")
+int cb_forge(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u32 *r;
+	__u16 *w;
+
+	if (!c)
+		return 0;
+	r = (void *)c + bpf_moat_test_escape(addr_of(c, skb) + c->ctx_adjust -
+					     addr_of(c, c));
+	c->result = *r;
+	w = (void *)c + bpf_moat_test_escape(addr_of(c, skb) + c->target -
+					     addr_of(c, c));
+	*w = c->write_val;
+	c->ran = 1;
+	return 0xffff;
+}
+
+/*
+ * tcp_fields: a legitimate cgroup skb program that reads the TCP fields of
+ * the packet's socket whenever bpf_tcp_sock() gives it one (for any full
+ * socket whose protocol is IPPROTO_TCP, raw sockets included).
+ */
+SEC("cgroup_skb/egress")
+int tcp_fields(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	struct bpf_sock *sk = skb->sk;
+	struct bpf_tcp_sock *tp;
+
+	if (!c || !sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_TCP || sk->type != 3 /* SOCK_RAW */)
+		return 1;
+	tp = bpf_tcp_sock(sk);
+	if (!tp)
+		return 1;
+	c->result = tp->snd_cwnd | (__u64)tp->rcv_nxt << 32;
 	c->ran = 1;
 	return 1;
 }

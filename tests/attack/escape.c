@@ -976,6 +976,214 @@ static void test_pkt_ro_write_copied_moat_on(void)
 	ASSERT_EQ(r.byte, 'm', "byte of the delivered packet (unchanged)");
 }
 
+/*
+ * cb_forge: a socket filter on a UDP socket that asked for IP_RECVFRAGSIZE
+ * forges IPCB(skb)->frag_max_size, which the kernel reports to the
+ * receiver in a cmsg when it is not 0, and reads IPCB(skb)->iif.  The
+ * filter never touches __sk_buff.cb[], so the kernel does not save and
+ * restore cb around it.
+ */
+#ifndef IP_RECVFRAGSIZE
+#define IP_RECVFRAGSIZE	25
+#endif
+#define CB_PORT		40012
+#define CB_FORGED	1111
+
+struct cb_result {
+	int rx;			/* datagrams received */
+	int fragsize;		/* IP_RECVFRAGSIZE cmsg, -1 if none */
+};
+
+/* One datagram over loopback to a socket with filter @prog_fd. */
+static void cb_traffic(int prog_fd, struct cb_result *r)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(CB_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_usec = 300000 };
+	int rx = socket(AF_INET, SOCK_DGRAM, 0);
+	int tx = socket(AF_INET, SOCK_DGRAM, 0);
+	char buf[64], cbuf[CMSG_SPACE(sizeof(int)) * 4];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int on = 1;
+
+	r->fragsize = -1;
+	if (rx < 0 || tx < 0 || bind(rx, (void *)&a, sizeof(a)) ||
+	    setsockopt(rx, SOL_IP, IP_RECVFRAGSIZE, &on, sizeof(on)) ||
+	    setsockopt(rx, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd,
+		       sizeof(prog_fd))) {
+		test_fail("socket set-up: %s", strerror(errno));
+		goto out;
+	}
+	setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	sendto(tx, "cb", 2, 0, (void *)&a, sizeof(a));
+	if (recvmsg(rx, &m, 0) != 2)
+		goto out;
+	r->rx++;
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVFRAGSIZE)
+			memcpy(&r->fragsize, CMSG_DATA(cm), sizeof(int));
+out:
+	if (rx >= 0)
+		close(rx);
+	if (tx >= 0)
+		close(tx);
+}
+
+/* Run cb_forge of @o (config map @map) on one datagram: 0 or -1. */
+static int cb_attack(struct bpf_object *o, int map, struct attack_cfg *c,
+		     struct cb_result *r)
+{
+	long long cb = btf_offset("sk_buff", "cb");
+	long long iif = btf_offset("inet_skb_parm", "iif");
+	long long frag = btf_offset("inet_skb_parm", "frag_max_size");
+	struct bpf_program *p = bpf_object__find_program_by_name(o, "cb_forge");
+	__u32 key = 0;
+
+	if (cb < 0 || iif < 0 || frag < 0 || !p) {
+		test_fail("offsets from BTF (%lld %lld %lld) or program missing",
+			  cb, iif, frag);
+		return -1;
+	}
+	c->ctx_adjust = cb + iif;
+	c->target = cb + frag;
+	c->write_val = CB_FORGED;
+	c->result = ~0ULL;
+	if (bpf_map_update_elem(map, &key, c, BPF_ANY)) {
+		test_fail("cfg: %s", strerror(errno));
+		return -1;
+	}
+	cb_traffic(bpf_program__fd(p), r);
+	if (bpf_map_lookup_elem(map, &key, c)) {
+		test_fail("cfg: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void test_cb_forge_moat_off(void)
+{
+	struct attack_cfg c = {};
+	struct cb_result r = {};
+
+	if (!ready() || cb_attack(obj, cfg_fd, &c, &r))
+		return;
+	test_info("cb_forge, MOAT off: ran %llu, received %d, IP_RECVFRAGSIZE %d, iif read %llu",
+		  (unsigned long long)c.ran, r.rx, r.fragsize,
+		  (unsigned long long)c.result);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(r.rx, 1, "datagram delivered");
+	ASSERT_EQ(r.fragsize, CB_FORGED, "IP_RECVFRAGSIZE the receiver got (forged)");
+	ASSERT_EQ(c.result, 1, "IPCB iif the program read (loopback)");
+}
+
+/*
+ * MOAT on: the program writes and reads only its context copy, whose cb
+ * holds nothing of the real one (the program does not use cb[]), and the
+ * copy's cb is not copied back.  Nothing faults: no violation.
+ */
+static void test_cb_forge_moat_on(void)
+{
+	struct attack_cfg c = {};
+	struct cb_result r = {};
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("cb_forge");
+	if (cb_attack(mobj, mcfg_fd, &c, &r))
+		return;
+	test_info("cb_forge, MOAT on: ran %llu, received %d, IP_RECVFRAGSIZE %d, iif read %llu",
+		  (unsigned long long)c.ran, r.rx, r.fragsize,
+		  (unsigned long long)c.result);
+	ASSERT_EQ(c.ran, 1, "program ran to the end (it wrote its copy)");
+	ASSERT_EQ(violations("cb_forge"), v0, "moat_violations");
+	ASSERT_EQ(r.rx, 1, "datagram delivered");
+	ASSERT_EQ(r.fragsize, -1, "IP_RECVFRAGSIZE cmsg (the real IPCB is unchanged)");
+	ASSERT_EQ(c.result, 0, "IPCB iif the program read (its copy's cb is clear)");
+}
+
+/*
+ * A tail call jumps straight into the callee's image, so an isolated
+ * program in a program array would run without its protection domain
+ * (and its first helper call would switch to a stack it does not have).
+ * A plain program goes into a program array; an isolated one is refused,
+ * whether the array already has an owner or not.
+ */
+static void test_tail_call_isolated_refused(void)
+{
+	struct bpf_program *plain, *iso;
+	__u32 k0 = 0, k1 = 1;
+	int fd, fd2, pfd, ifd;
+
+	if (!moat_ready())
+		return;
+	plain = bpf_object__find_program_by_name(obj, "escape_value");
+	iso = bpf_object__find_program_by_name(mobj, "escape_value");
+	ASSERT_TRUE(plain && iso, "escape_value, plain and isolated");
+	pfd = bpf_program__fd(plain);
+	ifd = bpf_program__fd(iso);
+	fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "moat_tail", 4, 4, 2, NULL);
+	fd2 = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "moat_tail2", 4, 4, 2, NULL);
+	ASSERT_TRUE(fd >= 0 && fd2 >= 0, "program arrays created");
+	ASSERT_OK(bpf_map_update_elem(fd, &k0, &pfd, BPF_ANY),
+		  "plain socket filter into a program array");
+	errno = 0;
+	ASSERT_TRUE(bpf_map_update_elem(fd, &k1, &ifd, BPF_ANY) && errno == EINVAL,
+		    "isolated socket filter next to it refused with EINVAL");
+	errno = 0;
+	ASSERT_TRUE(bpf_map_update_elem(fd2, &k0, &ifd, BPF_ANY) && errno == EINVAL,
+		    "isolated socket filter into an empty program array refused with EINVAL");
+	close(fd);
+	close(fd2);
+}
+
+/*
+ * tcp_fields on a raw IPPROTO_TCP socket: bpf_tcp_sock() hands out every
+ * full socket whose protocol is TCP, so MOAT's copy of the packet's socket
+ * must not take the TCP fields from a socket that is not a tcp_sock: that
+ * read runs past the end of the smaller raw socket (KASAN: slab out of
+ * bounds).  The isolated program reads them as 0.
+ */
+static void raw_tcp_traffic(void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char seg[20] = { 0 };
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+
+	if (fd < 0) {
+		test_info("raw socket: %s", strerror(errno));
+		return;
+	}
+	sendto(fd, seg, sizeof(seg), 0, (void *)&a, sizeof(a));
+	close(fd);
+}
+
+static void test_raw_tcp_sock_copy_moat_on(void)
+{
+	struct attack_cfg c = { .result = ~0ULL };
+	__u32 key = 0;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(bpf_map_update_elem(mcfg_fd, &key, &c, BPF_ANY), "cfg");
+	if (cgroup_run_prog(bpf_object__find_program_by_name(mobj, "tcp_fields"),
+			    CG_DIR, raw_tcp_traffic, NULL))
+		return;
+	ASSERT_OK(bpf_map_lookup_elem(mcfg_fd, &key, &c), "cfg");
+	test_info("tcp_fields on a raw TCP socket, isolated: ran %llu, fields 0x%llx",
+		  (unsigned long long)c.ran, (unsigned long long)c.result);
+	ASSERT_EQ(c.ran, 1, "program saw the raw socket's packet");
+	ASSERT_EQ(c.result, 0, "TCP fields of a socket that is not a tcp_sock");
+	ASSERT_TRUE(!file_has("/dev/kmsg", "BUG: KASAN", "moat_copy", 1),
+		    "no KASAN report in MOAT's context copy");
+}
+
 /* Open the object again with BPF_F_MOAT on every program. */
 static struct bpf_object *load_isolated(char *err, size_t errlen)
 {
@@ -1039,6 +1247,7 @@ int main(void)
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_ro_write_moat_off);
+	RUN_TEST("attack", test_cb_forge_moat_off);
 	RUN_TEST("attack", test_nmi_stack_moat_off);
 	RUN_TEST("attack", test_db_stack_moat_off);
 	RUN_TEST("attack", test_isolated_programs_loaded);
@@ -1057,6 +1266,9 @@ int main(void)
 	RUN_TEST("attack", test_pkt_oob_read_moat_on);
 	RUN_TEST("attack", test_pkt_ro_write_moat_on);
 	RUN_TEST("attack", test_pkt_ro_write_copied_moat_on);
+	RUN_TEST("attack", test_cb_forge_moat_on);
+	RUN_TEST("attack", test_tail_call_isolated_refused);
+	RUN_TEST("attack", test_raw_tcp_sock_copy_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);
