@@ -4,23 +4,28 @@
 # after each, build the kernel incrementally twice:
 #
 #   on    the test configuration (tinyconfig + kernel/configs/moat-test.config)
-#   off   the same with CONFIG_X86_PKS, CONFIG_BPF_MOAT and the test-only
-#         options turned off
+#         without its run-time debugging (KASAN, lockdep, list and sleep
+#         checks), which instruments code but changes nothing that builds
+#         or not, and doubles the time of every rebuild
+#   off   the same with CONFIG_X86_PKS, CONFIG_BPF_MOAT, the test-only
+#         options and debug information (BTF) turned off
 #
 # and run checkpatch on the patch.  One line per patch:
 #
-#   NN name  on: ok (+W warnings)  off: ok (+W)  checkpatch: E errors, W warnings
+#   NN name  on: ok (+W)  off: ok (+W)  checkpatch: E errors, W warnings
 #
-# "+W" counts compiler warnings (file and message) that the pristine source
-# does not give in the same configuration; the logs are in
-# build/series-check/logs.  The exit status is non-zero if any step fails.
+# "+W" counts the compiler warnings of that incremental build (file and
+# message; the pristine source gives none in these configurations).  The
+# logs are in build/series-check/logs.  The exit status is non-zero if any
+# step fails, warns or has checkpatch findings.
 #
 #   series-check.sh [FIRST [LAST]]   check patches FIRST..LAST (1-based);
 #                                    earlier ones are applied, not built
 #
-# Slow (the early x86 patches touch headers every file includes): the first
-# run is a full build per configuration plus up to one per patch; ccache
-# keeps reruns cheap.  Not part of "make test".  Needs "make kernel-tree".
+# Slow: the early x86 patches touch headers nearly every file includes,
+# and include/linux/bpf_moat.h, which several patches change, is included
+# by <linux/bpf.h>; a full run is a few hours on two cores.  ccache makes
+# reruns cheap.  Not part of "make test".  Needs "make kernel-tree".
 . "$(dirname "$0")/lib.sh"
 
 first=${1:-1}
@@ -47,14 +52,20 @@ git_s am --abort >/dev/null 2>&1 || true
 git_s reset -q --hard pristine
 git_s clean -q -fdx
 
-fragment_off() {
-	grep -vE '^(# )?CONFIG_(X86_PKS|BPF_MOAT|BPF_MOAT_TEST|PKS_TEST)[= ]' \
-		"$TOP/kernel/configs/moat-test.config"
-	printf '%s\n' '# CONFIG_X86_PKS is not set' '# CONFIG_BPF_MOAT is not set' \
-		'# CONFIG_PKS_TEST is not set' '# CONFIG_BPF_MOAT_TEST is not set'
-}
-fragment_off > "$SC/off.config"
-cp "$TOP/kernel/configs/moat-test.config" "$SC/on.config"
+# The run-time debugging options of the test configuration, and BTF,
+# which only the test facility needs.
+DEBUG_OPTS='PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_LIST|KASAN|KASAN_GENERIC|KASAN_INLINE'
+{
+	grep -vE "^(# )?CONFIG_($DEBUG_OPTS)[= ]" "$TOP/kernel/configs/moat-test.config"
+	for o in ${DEBUG_OPTS//|/ }; do echo "# CONFIG_$o is not set"; done
+} > "$SC/on.config"
+{
+	grep -vE "^(# )?CONFIG_(X86_PKS|BPF_MOAT|BPF_MOAT_TEST|PKS_TEST|DEBUG_INFO_[A-Z_]*)[= ]" "$SC/on.config"
+	for o in X86_PKS BPF_MOAT PKS_TEST BPF_MOAT_TEST DEBUG_INFO_BTF; do
+		echo "# CONFIG_$o is not set"
+	done
+	echo "CONFIG_DEBUG_INFO_NONE=y"
+} > "$SC/off.config"
 
 # Configure $SRC for $1 in a directory of its own, and copy the result to
 # the build directory only when it changed, so unchanged options rebuild
@@ -76,17 +87,8 @@ build() {
 		sed -E 's|^(\.\./)*([^:]*):[0-9]+:[0-9]+: |\2: |' | sort -u > "$log.warn"
 }
 
-# Warnings of the pristine source, the baseline for "new warnings".
-for cfg in on off; do
-	[ -f "$SC/base-$cfg.warn" ] && continue
-	msg "building the pristine source ($cfg) for the warning baseline"
-	rm -rf "${SC:?}/$cfg"
-	build $cfg pristine || die "the pristine source does not build ($cfg): $LOG/pristine-$cfg.log"
-	cp "$LOG/pristine-$cfg.log.warn" "$SC/base-$cfg.warn"
-done
-
-# After a full build of the pristine tree the objects of later patches are
-# rebuilt incrementally; when FIRST > 1 the first checked build catches up.
+# The first patch checked is built from scratch (or from whatever an earlier
+# run left), every later one incrementally.
 fail=0
 n=0
 for p in "${patches[@]}"; do
@@ -99,7 +101,7 @@ for p in "${patches[@]}"; do
 	line=$(printf '%02d %-60.60s' $n "${p%.patch}")
 	for cfg in on off; do
 		if build $cfg $n; then
-			w=$(comm -23 "$LOG/$n-$cfg.log.warn" "$SC/base-$cfg.warn" | wc -l)
+			w=$(wc -l < "$LOG/$n-$cfg.log.warn")
 			line+="  $cfg: ok (+$w)"
 			[ "$w" -gt 0 ] && fail=1
 		else
