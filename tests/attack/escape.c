@@ -142,6 +142,19 @@ static int run(const char *name, struct attack_cfg *cfg)
 	return run_in(obj, cfg_fd, name, cfg, NULL);
 }
 
+/* Write @cfg into map @map (@put), or read it back: 0, or -1 after a FAIL. */
+static int cfg_io(int map, struct attack_cfg *cfg, int put)
+{
+	__u32 key = 0;
+
+	if (put ? bpf_map_update_elem(map, &key, cfg, BPF_ANY) :
+		  bpf_map_lookup_elem(map, &key, cfg)) {
+		test_fail("cfg: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int ready(void)
 {
 	if (setup_err[0]) {
@@ -889,24 +902,15 @@ out:
 static int ro_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 		     struct ro_result *r)
 {
-	__u32 key = 0;
 
 	/* Packet offset: IPv4 and UDP headers, then the payload. */
 	c->target = 20 + 8 + RO_OFF;
 	c->write_val = 'X';
-	if (bpf_map_update_elem(map, &key, c, BPF_ANY)) {
-		test_fail("cfg: %s", strerror(errno));
-		return -1;
-	}
-	if (cgroup_run_prog(bpf_object__find_program_by_name(o,
-							     "pkt_ro_write"),
+	if (cfg_io(map, c, 1) ||
+	    cgroup_run_prog(bpf_object__find_program_by_name(o, "pkt_ro_write"),
 			    CG_DIR, ro_traffic, r))
 		return -1;
-	if (bpf_map_lookup_elem(map, &key, c)) {
-		test_fail("cfg: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return cfg_io(map, c, 0);
 }
 
 static void test_pkt_ro_write_moat_off(void)
@@ -1042,7 +1046,6 @@ static int cb_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 	long long iif = btf_offset("inet_skb_parm", "iif");
 	long long frag = btf_offset("inet_skb_parm", "frag_max_size");
 	struct bpf_program *p = bpf_object__find_program_by_name(o, "cb_forge");
-	__u32 key = 0;
 
 	if (cb < 0 || iif < 0 || frag < 0 || !p) {
 		test_fail("offsets from BTF (%lld %lld %lld) or program missing",
@@ -1053,16 +1056,10 @@ static int cb_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 	c->target = cb + frag;
 	c->write_val = CB_FORGED;
 	c->result = ~0ULL;
-	if (bpf_map_update_elem(map, &key, c, BPF_ANY)) {
-		test_fail("cfg: %s", strerror(errno));
+	if (cfg_io(map, c, 1))
 		return -1;
-	}
 	cb_traffic(bpf_program__fd(p), r);
-	if (bpf_map_lookup_elem(map, &key, c)) {
-		test_fail("cfg: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return cfg_io(map, c, 0);
 }
 
 static void test_cb_forge_moat_off(void)
@@ -1167,15 +1164,14 @@ static void raw_tcp_traffic(void *arg)
 static void test_raw_tcp_sock_copy_moat_on(void)
 {
 	struct attack_cfg c = { .result = ~0ULL };
-	__u32 key = 0;
 
 	if (!moat_ready())
 		return;
-	ASSERT_OK(bpf_map_update_elem(mcfg_fd, &key, &c, BPF_ANY), "cfg");
-	if (cgroup_run_prog(bpf_object__find_program_by_name(mobj, "tcp_fields"),
-			    CG_DIR, raw_tcp_traffic, NULL))
+	if (cfg_io(mcfg_fd, &c, 1) ||
+	    cgroup_run_prog(bpf_object__find_program_by_name(mobj, "tcp_fields"),
+			    CG_DIR, raw_tcp_traffic, NULL) ||
+	    cfg_io(mcfg_fd, &c, 0))
 		return;
-	ASSERT_OK(bpf_map_lookup_elem(mcfg_fd, &key, &c), "cfg");
 	test_info("tcp_fields on a raw TCP socket, isolated: ran %llu, fields 0x%llx",
 		  (unsigned long long)c.ran, (unsigned long long)c.result);
 	ASSERT_EQ(c.ran, 1, "program saw the raw socket's packet");
