@@ -1180,6 +1180,55 @@ static void test_raw_tcp_sock_copy_moat_on(void)
 		    "no KASAN report in MOAT's context copy");
 }
 
+/*
+ * Load attach.bpf.c's fentry program on program @target_fd's
+ * escape_value: 0 or -errno.  The verifier log goes to @log.
+ */
+static int fentry_load(int target_fd, char *log, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .kernel_log_buf = log,
+		    .kernel_log_size = len, .kernel_log_level = 1);
+	struct bpf_object *o;
+	struct bpf_program *p;
+	int ret;
+
+	o = bpf_object__open_file(smoke_obj_path("attack", "attach"), &opts);
+	ret = libbpf_get_error(o);
+	if (ret)
+		return ret;
+	p = bpf_object__find_program_by_name(o, "on_entry");
+	ret = p ? bpf_program__set_attach_target(p, target_fd, "escape_value") :
+		  -ENOENT;
+	if (!ret)
+		ret = bpf_object__load(o);
+	bpf_object__close(o);
+	return ret;
+}
+
+/*
+ * fentry (and freplace, by the same check) on an isolated program would
+ * run the trampoline and the tracing program inside its window, without
+ * the gate: refused at load.  On a plain program it loads.
+ */
+static void test_fentry_on_isolated_refused(void)
+{
+	static char log[16384];
+	int ret;
+
+	if (!moat_ready())
+		return;
+	ret = fentry_load(bpf_program__fd(bpf_object__find_program_by_name(obj,
+						"escape_value")), log, sizeof(log));
+	ASSERT_OK(ret, "fentry on the plain escape_value loads");
+	log[0] = '\0';
+	ret = fentry_load(bpf_program__fd(bpf_object__find_program_by_name(mobj,
+						"escape_value")), log, sizeof(log));
+	test_info("fentry on the isolated escape_value: %d", ret);
+	ASSERT_EQ(ret, -EOPNOTSUPP, "fentry on the isolated escape_value");
+	ASSERT_TRUE(strstr(log, "MOAT: cannot attach to isolated program") != NULL,
+		    "verifier log names the reason");
+}
+
 /* Open the object again with BPF_F_MOAT on every program. */
 static struct bpf_object *load_isolated(char *err, size_t errlen)
 {
@@ -1264,6 +1313,7 @@ int main(void)
 	RUN_TEST("attack", test_pkt_ro_write_copied_moat_on);
 	RUN_TEST("attack", test_cb_forge_moat_on);
 	RUN_TEST("attack", test_tail_call_isolated_refused);
+	RUN_TEST("attack", test_fentry_on_isolated_refused);
 	RUN_TEST("attack", test_raw_tcp_sock_copy_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
