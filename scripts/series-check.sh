@@ -5,10 +5,13 @@
 #
 #   on    the test configuration (tinyconfig + kernel/configs/moat-test.config)
 #         without its run-time debugging (KASAN, lockdep, list and sleep
-#         checks), which instruments code but changes nothing that builds
-#         or not, and doubles the time of every rebuild
-#   off   the same with CONFIG_X86_PKS, CONFIG_BPF_MOAT, the test-only
-#         options and debug information (BTF) turned off
+#         checks) and debug information, which instrument and annotate
+#         code but change nothing that builds or not, and triple the time
+#         of every rebuild; without BTF the test facility
+#         (CONFIG_BPF_MOAT_TEST) is off: the last patch adds it, and "make
+#         test" builds that tree with the full test configuration
+#   off   the same with CONFIG_X86_PKS, CONFIG_BPF_MOAT and CONFIG_PKS_TEST
+#         turned off
 #
 # and run checkpatch on the patch.  One line per patch:
 #
@@ -52,19 +55,21 @@ git_s am --abort >/dev/null 2>&1 || true
 git_s reset -q --hard pristine
 git_s clean -q -fdx
 
-# The run-time debugging options of the test configuration, and BTF,
-# which only the test facility needs.
-DEBUG_OPTS='PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_LIST|KASAN|KASAN_GENERIC|KASAN_INLINE'
+# The test configuration without its run-time debugging and without debug
+# information (DWARF and BTF take most of the compile and link time).  The
+# test facility needs BTF, so it is off here: the last patch, which adds
+# it, builds the same tree "make test" builds with the full test
+# configuration.
+DEBUG_OPTS='PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_LIST|KASAN|KASAN_GENERIC|KASAN_INLINE|BPF_MOAT_TEST|DEBUG_INFO_[A-Z_]*'
 {
 	grep -vE "^(# )?CONFIG_($DEBUG_OPTS)[= ]" "$TOP/kernel/configs/moat-test.config"
-	for o in ${DEBUG_OPTS//|/ }; do echo "# CONFIG_$o is not set"; done
+	echo "CONFIG_DEBUG_INFO_NONE=y"
 } > "$SC/on.config"
 {
-	grep -vE "^(# )?CONFIG_(X86_PKS|BPF_MOAT|BPF_MOAT_TEST|PKS_TEST|DEBUG_INFO_[A-Z_]*)[= ]" "$SC/on.config"
-	for o in X86_PKS BPF_MOAT PKS_TEST BPF_MOAT_TEST DEBUG_INFO_BTF; do
+	grep -vE "^(# )?CONFIG_(X86_PKS|BPF_MOAT|PKS_TEST)[= ]" "$SC/on.config"
+	for o in X86_PKS BPF_MOAT PKS_TEST; do
 		echo "# CONFIG_$o is not set"
 	done
-	echo "CONFIG_DEBUG_INFO_NONE=y"
 } > "$SC/off.config"
 
 # Configure $SRC for $1 in a directory of its own, and copy the result to
