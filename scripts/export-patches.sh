@@ -37,7 +37,8 @@ for p in "$tmp"/*.patch; do
 done
 echo "$(series_hash) $(git_k rev-parse HEAD)" > "$KTREE/.git/moat-applied"
 msg "exported $(wc -l < "$PATCHES/series") patches to kernel/patches"
+# checkpatch runs from the kernel tree, as it expects.
 if [ -x "$KTREE/scripts/checkpatch.pl" ]; then
-	"$KTREE/scripts/checkpatch.pl" -q --no-tree --no-signoff \
-		--ignore FILE_PATH_CHANGES $(sed "s|^|$PATCHES/|" "$PATCHES/series") || true
+	(cd "$KTREE" && ./scripts/checkpatch.pl -q --no-tree --no-signoff \
+		--ignore FILE_PATH_CHANGES $(sed "s|^|$PATCHES/|" "$PATCHES/series")) || true
 fi

@@ -114,8 +114,9 @@ for p in "${patches[@]}"; do
 			fail=1
 		fi
 	done
-	cp=$("$SRC/scripts/checkpatch.pl" --no-tree --no-signoff --terse \
-		--ignore FILE_PATH_CHANGES "$SC/patches/$p" 2>&1 | tail -1)
+	# From the kernel tree, as checkpatch expects (elsewhere it misreads).
+	cp=$(cd "$SRC" && ./scripts/checkpatch.pl --no-tree --no-signoff \
+		--ignore FILE_PATH_CHANGES "$SC/patches/$p" 2>&1 | grep '^total:')
 	e=$(sed -n 's/.*total: \([0-9]*\) errors.*/\1/p' <<<"$cp")
 	wn=$(sed -n 's/.*errors, \([0-9]*\) warnings.*/\1/p' <<<"$cp")
 	line+="  checkpatch: ${e:-?} errors, ${wn:-?} warnings"
