@@ -902,7 +902,6 @@ out:
 static int ro_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 		     struct ro_result *r)
 {
-
 	/* Packet offset: IPv4 and UDP headers, then the payload. */
 	c->target = 20 + 8 + RO_OFF;
 	c->write_val = 'X';
