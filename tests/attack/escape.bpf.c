@@ -434,4 +434,91 @@ int tcp_fields(struct __sk_buff *skb)
 	return 1;
 }
 
+/*
+ * Nested programs and the helper gate.  gate_outer, a socket filter, calls
+ * bpf_trace_printk() twice; gate_inner, on the bpf_trace_printk
+ * tracepoint, runs inside each of those calls on the same CPU.  It scans
+ * the outer program's stack below its frame pointer for a word that
+ * points into the outer program's image ([lo, hi)): a return address.
+ * The first time it notes it; the second time it replaces the return
+ * address of the second call with that of the first.  If that takes, the
+ * second call returns behind the first one, finds "second" set and the
+ * outer program returns 2 instead of 1.
+ */
+struct nest_state {
+	__u64 outer_fp;		/* gate_outer's frame pointer */
+	__u64 lo, hi;		/* gate_outer's image */
+	__u64 calls;		/* runs of gate_inner */
+	__u64 found;		/* return addresses it found */
+	__u64 ret1;		/* the first one */
+	__u64 hijacked;		/* the second one was replaced */
+	__u64 scratch;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nest_state);
+} nest_map SEC(".maps");
+
+static __always_inline struct nest_state *nest(void)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(&nest_map, &key);
+}
+
+SEC("socket")
+int gate_outer(struct __sk_buff *skb)
+{
+	static const char fmt[] = "moat gate\n";
+	struct nest_state *s = nest();
+	volatile __u64 second = 0;
+	void *fp;
+
+	if (!s)
+		return 0;
+	asm volatile("%0 = r10" : "=r"(fp));
+	*(volatile __u64 *)&s->outer_fp = (__u64)fp;
+	bpf_trace_printk(fmt, sizeof(fmt));
+	if (second)
+		return 2;
+	second = 1;
+	bpf_trace_printk(fmt, sizeof(fmt));
+	return 1;
+}
+
+SEC("tp/bpf_trace/bpf_trace_printk")
+int gate_inner(void *ctx)
+{
+	struct nest_state *s = nest();
+	volatile __u64 *p;
+	__u64 base, v;
+	int i;
+
+	if (!s || !s->outer_fp)
+		return 0;
+	s->calls++;
+	*(volatile __u64 *)&s->scratch = (__u64)s;
+	base = *(volatile __u64 *)&s->scratch;
+#pragma unroll
+	for (i = 1; i <= 48; i++) {
+		p = (void *)s + bpf_moat_test_escape(s->outer_fp - 8 * i -
+						     base);
+		v = *p;
+		if (v < s->lo || v >= s->hi)
+			continue;
+		s->found++;
+		if (s->calls == 1) {
+			s->ret1 = v;
+		} else if (s->ret1 && v != s->ret1) {
+			*p = s->ret1;
+			s->hijacked = 1;
+		}
+		break;
+	}
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -1229,6 +1229,113 @@ static void test_fentry_on_isolated_refused(void)
 }
 
 /* Open the object again with BPF_F_MOAT on every program. */
+/* --- nested programs and the helper gate */
+
+struct nest_state {
+	__u64 outer_fp;
+	__u64 lo, hi;
+	__u64 calls;
+	__u64 found;
+	__u64 ret1;
+	__u64 hijacked;
+	__u64 scratch;
+};
+
+/*
+ * Run gate_outer of @o once with gate_inner attached to the
+ * bpf_trace_printk tracepoint, so that it runs nested inside both of
+ * gate_outer's helper calls.  The outer program's verdict goes to @ret,
+ * the state the programs left to @s.  0 or -errno.
+ */
+static int gate_nest(struct bpf_object *o, struct nest_state *s, __u32 *ret)
+{
+	struct bpf_program *outer, *inner;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), key = 0;
+	unsigned char pkt[64] = { [12] = 0x08 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = pkt,
+		.data_size_in = sizeof(pkt),
+		.repeat = 1,
+	);
+	struct bpf_link *link;
+	__u64 image = 0;
+	int map, err;
+
+	outer = bpf_object__find_program_by_name(o, "gate_outer");
+	inner = bpf_object__find_program_by_name(o, "gate_inner");
+	map = bpf_object__find_map_fd_by_name(o, "nest_map");
+	if (!outer || !inner || map < 0)
+		return -ENOENT;
+	/* The outer program's image: where its return addresses point. */
+	info.nr_jited_ksyms = 1;
+	info.jited_ksyms = (__u64)(unsigned long)&image;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(outer), &info, &len))
+		return -errno;
+	if (!image || !info.jited_prog_len)
+		return -EPERM;
+	memset(s, 0, sizeof(*s));
+	s->lo = image;
+	s->hi = image + info.jited_prog_len;
+	if (bpf_map_update_elem(map, &key, s, BPF_ANY))
+		return -errno;
+	link = bpf_program__attach(inner);
+	if (libbpf_get_error(link))
+		return -errno;
+	err = bpf_prog_test_run_opts(bpf_program__fd(outer), &opts);
+	err = err ? -errno : 0;
+	bpf_link__destroy(link);
+	if (!err)
+		*ret = opts.retval;
+	if (!err && bpf_map_lookup_elem(map, &key, s))
+		err = -errno;
+	return err;
+}
+
+/*
+ * MOAT off: a program that runs nested inside a helper call of another
+ * finds that call's return address on the outer program's stack and
+ * redirects it: the outer program takes a path it never would.
+ */
+static void test_gate_hijack_moat_off(void)
+{
+	struct nest_state s;
+	__u32 ret = 0;
+
+	if (!ready())
+		return;
+	ASSERT_OK(gate_nest(obj, &s, &ret), "run gate_outer, gate_inner nested");
+	test_info("MOAT off: inner runs %llu, return addresses found %llu, outer verdict %u",
+		  (unsigned long long)s.calls, (unsigned long long)s.found,
+		  ret);
+	ASSERT_EQ(s.calls, 2, "gate_inner ran inside both helper calls");
+	ASSERT_EQ(s.hijacked, 1, "the second call's return address was replaced");
+	ASSERT_EQ(ret, 2, "outer verdict: the second call returned behind the first");
+}
+
+/*
+ * MOAT on, both programs isolated: while an isolated program is inside a
+ * helper, nothing a window can write holds where the gate returns to (nor
+ * the flags it restores), so a nested program has nothing to redirect.
+ */
+static void test_gate_hijack_moat_on(void)
+{
+	struct nest_state s;
+	__u32 ret = 0;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(gate_nest(mobj, &s, &ret), "run gate_outer, gate_inner nested");
+	test_info("MOAT on: inner runs %llu, return addresses found %llu, outer verdict %u",
+		  (unsigned long long)s.calls, (unsigned long long)s.found,
+		  ret);
+	ASSERT_EQ(s.calls, 2, "gate_inner ran inside both helper calls");
+	ASSERT_EQ(s.hijacked, 0, "the second call's return address was replaced");
+	ASSERT_EQ(ret, 1, "outer verdict");
+	ASSERT_EQ(s.found, 0, "return addresses into the outer image on its stack");
+	ASSERT_EQ(violations("gate_outer"), 0, "gate_outer moat_violations");
+}
+
 static struct bpf_object *load_isolated(char *err, size_t errlen)
 {
 	struct bpf_program *p;
@@ -1294,6 +1401,7 @@ int main(void)
 	RUN_TEST("attack", test_cb_forge_moat_off);
 	RUN_TEST("attack", test_nmi_stack_moat_off);
 	RUN_TEST("attack", test_db_stack_moat_off);
+	RUN_TEST("attack", test_gate_hijack_moat_off);
 	RUN_TEST("attack", test_isolated_programs_loaded);
 	RUN_TEST("attack", test_escape_value_isolated);
 	RUN_TEST("attack", test_map_oob_read_moat_on);
@@ -1320,6 +1428,7 @@ int main(void)
 	RUN_TEST("attack", test_db_stack_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_in_windows);
 	RUN_TEST("attack", test_return_address_write_moat_on);
+	RUN_TEST("attack", test_gate_hijack_moat_on);
 	RUN_TEST("attack", test_violation_reported);
 	if (mobj)
 		bpf_object__close(mobj);
