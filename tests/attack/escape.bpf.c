@@ -521,4 +521,73 @@ int gate_inner(void *ctx)
 	return 0;
 }
 
+/*
+ * Exceptions in a window and other CPUs.  spray_victim reads the kernel
+ * canary at cfg->target: isolated, that is a fault, and the CPU and the
+ * entry code push frames, registers and return addresses onto its
+ * restricted stack.  spray_writer, on another CPU, keeps overwriting the
+ * 64 words below spray_victim's frame pointer with a non-canonical value,
+ * so that whatever the entry code reads back from there is garbage.
+ */
+struct spray_state {
+	__u64 victim_fp;
+	__u64 victim_target;
+	__u64 value;
+	__u64 sprays;
+	__u64 scratch;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct spray_state);
+} spray_map SEC(".maps");
+
+static __always_inline struct spray_state *spray(void)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(&spray_map, &key);
+}
+
+SEC("socket")
+int spray_victim(struct __sk_buff *skb)
+{
+	struct spray_state *s = spray();
+	volatile __u64 *p;
+	void *fp;
+
+	if (!s)
+		return 0;
+	asm volatile("%0 = r10" : "=r"(fp));
+	*(volatile __u64 *)&s->victim_fp = (__u64)fp;
+	*(volatile __u64 *)&s->scratch = (__u64)s;
+	p = (void *)s + bpf_moat_test_escape(s->victim_target -
+					     *(volatile __u64 *)&s->scratch);
+	return *p ? 1 : 2;
+}
+
+SEC("socket")
+int spray_writer(struct __sk_buff *skb)
+{
+	struct spray_state *s = spray();
+	volatile __u64 *p;
+	__u64 base, fp;
+	int i;
+
+	if (!s || !s->victim_fp)
+		return 0;
+	fp = s->victim_fp;
+	*(volatile __u64 *)&s->scratch = (__u64)s;
+	base = *(volatile __u64 *)&s->scratch;
+#pragma unroll
+	for (i = 1; i <= 64; i++) {
+		p = (void *)s + bpf_moat_test_escape(fp - 8 * i - base);
+		*p = s->value;
+	}
+	s->sprays++;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -30,6 +30,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -1336,6 +1338,111 @@ static void test_gate_hijack_moat_on(void)
 	ASSERT_EQ(violations("gate_outer"), 0, "gate_outer moat_violations");
 }
 
+/* --- exceptions in a window, with another CPU writing its stack */
+
+struct spray_state {
+	__u64 victim_fp;
+	__u64 victim_target;
+	__u64 value;
+	__u64 sprays;
+	__u64 scratch;
+};
+
+static int pin_cpu(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
+}
+
+/*
+ * An isolated program that faults on CPU 0, again and again, while an
+ * isolated program on CPU 1 overwrites the stack below its frame pointer
+ * with a non-canonical value: the frames the CPU pushes for each fault,
+ * the registers and return addresses the entry code pushes after them.
+ * Before windows ended on their exit, the entry code read all of that
+ * back, returned through it with PKRS open, and resumed the window from
+ * it: on the kernel before that change, this test brings the kernel down.
+ * Now each run is terminated like any other violation, the canary keeps
+ * its value, and the kernel log stays clean.
+ */
+static void test_fault_stack_spray_moat_on(void)
+{
+	struct bpf_program *victim, *writer;
+	struct spray_state s = { .value = 0x4141414141414141ULL };
+	unsigned char pkt[64] = { [12] = 0x08 };
+	LIBBPF_OPTS(bpf_test_run_opts, vopts,
+		.data_in = pkt,
+		.data_size_in = sizeof(pkt),
+		.repeat = 2000,
+	);
+	__u64 addr, before, after;
+	long long v0, v1, wv0;
+	int map, pid, status, err;
+	cpu_set_t all;
+	__u32 key = 0;
+
+	if (!moat_ready())
+		return;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		test_skip("needs two CPUs");
+		return;
+	}
+	victim = bpf_object__find_program_by_name(mobj, "spray_victim");
+	writer = bpf_object__find_program_by_name(mobj, "spray_writer");
+	map = bpf_object__find_map_fd_by_name(mobj, "spray_map");
+	if (!victim || !writer || map < 0) {
+		test_fail("spray programs or map missing");
+		return;
+	}
+	ASSERT_OK(canary(&addr, &before), "read " CANARY);
+	s.victim_target = addr;
+	if (bpf_map_update_elem(map, &key, &s, BPF_ANY)) {
+		test_fail("spray_map: %s", strerror(errno));
+		return;
+	}
+	v0 = violations("spray_victim");
+	wv0 = violations("spray_writer");
+	sched_getaffinity(0, sizeof(all), &all);
+	pid = fork();
+	if (pid == 0) {
+		LIBBPF_OPTS(bpf_test_run_opts, wopts,
+			.data_in = pkt,
+			.data_size_in = sizeof(pkt),
+			.repeat = 200,
+		);
+
+		pin_cpu(1);
+		for (;;)
+			bpf_prog_test_run_opts(bpf_program__fd(writer), &wopts);
+	}
+	if (pid < 0) {
+		test_fail("fork: %s", strerror(errno));
+		return;
+	}
+	err = pin_cpu(0);
+	/* Let the writer get going, then fault 2000 times under it. */
+	usleep(100000);
+	if (!err)
+		err = bpf_prog_test_run_opts(bpf_program__fd(victim), &vopts);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	sched_setaffinity(0, sizeof(all), &all);
+	ASSERT_OK(err, "run spray_victim 2000 times on cpu0");
+	bpf_map_lookup_elem(map, &key, &s);
+	v1 = violations("spray_victim");
+	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
+	test_info("spray: %llu writer runs; victim terminated %lld times, verdict of the last run %u",
+		  (unsigned long long)s.sprays, v1 - v0, vopts.retval);
+	ASSERT_GE(s.sprays, 100, "writer runs on cpu1 during the faults");
+	ASSERT_EQ(v1 - v0, 2000, "victim runs terminated");
+	ASSERT_EQ(vopts.retval, 0, "safe verdict");
+	ASSERT_EQ(violations("spray_writer"), wv0, "writer moat_violations");
+	ASSERT_EQ(after, before, "canary");
+}
+
 static struct bpf_object *load_isolated(char *err, size_t errlen)
 {
 	struct bpf_program *p;
@@ -1429,6 +1536,7 @@ int main(void)
 	RUN_TEST("attack", test_nmi_isolated_in_windows);
 	RUN_TEST("attack", test_return_address_write_moat_on);
 	RUN_TEST("attack", test_gate_hijack_moat_on);
+	RUN_TEST("attack", test_fault_stack_spray_moat_on);
 	RUN_TEST("attack", test_violation_reported);
 	if (mobj)
 		bpf_object__close(mobj);
