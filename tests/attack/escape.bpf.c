@@ -33,18 +33,29 @@ struct {
 	__type(value, struct attack_cfg);
 } cfg_map SEC(".maps");
 
-static __always_inline struct attack_cfg *cfg(void)
+/* The value of the only element of array map @map. */
+static __always_inline void *only_value(void *map)
 {
 	__u32 key = 0;
 
-	return bpf_map_lookup_elem(&cfg_map, &key);
+	return bpf_map_lookup_elem(map, &key);
 }
 
-/* @ptr as a number, laundered through the map. */
+static __always_inline struct attack_cfg *cfg(void)
+{
+	return only_value(&cfg_map);
+}
+
+/* @ptr as a number, laundered through the map word @slot. */
+static __always_inline __u64 launder(__u64 *slot, void *ptr)
+{
+	*(volatile __u64 *)slot = (__u64)ptr;
+	return *(volatile __u64 *)slot;
+}
+
 static __always_inline __u64 addr_of(struct attack_cfg *c, void *ptr)
 {
-	*(volatile __u64 *)&c->scratch = (__u64)ptr;
-	return *(volatile __u64 *)&c->scratch;
+	return launder(&c->scratch, ptr);
 }
 
 SEC("socket")
@@ -462,18 +473,11 @@ struct {
 	__type(value, struct nest_state);
 } nest_map SEC(".maps");
 
-static __always_inline struct nest_state *nest(void)
-{
-	__u32 key = 0;
-
-	return bpf_map_lookup_elem(&nest_map, &key);
-}
-
 SEC("socket")
 int gate_outer(struct __sk_buff *skb)
 {
 	static const char fmt[] = "moat gate\n";
-	struct nest_state *s = nest();
+	struct nest_state *s = only_value(&nest_map);
 	volatile __u64 second = 0;
 	void *fp;
 
@@ -492,7 +496,7 @@ int gate_outer(struct __sk_buff *skb)
 SEC("tp/bpf_trace/bpf_trace_printk")
 int gate_inner(void *ctx)
 {
-	struct nest_state *s = nest();
+	struct nest_state *s = only_value(&nest_map);
 	volatile __u64 *p;
 	__u64 base, v;
 	int i;
@@ -500,8 +504,7 @@ int gate_inner(void *ctx)
 	if (!s || !s->outer_fp)
 		return 0;
 	s->calls++;
-	*(volatile __u64 *)&s->scratch = (__u64)s;
-	base = *(volatile __u64 *)&s->scratch;
+	base = launder(&s->scratch, s);
 #pragma unroll
 	for (i = 1; i <= 48; i++) {
 		p = (void *)s + bpf_moat_test_escape(s->outer_fp - 8 * i -
@@ -544,17 +547,10 @@ struct {
 	__type(value, struct spray_state);
 } spray_map SEC(".maps");
 
-static __always_inline struct spray_state *spray(void)
-{
-	__u32 key = 0;
-
-	return bpf_map_lookup_elem(&spray_map, &key);
-}
-
 SEC("socket")
 int spray_victim(struct __sk_buff *skb)
 {
-	struct spray_state *s = spray();
+	struct spray_state *s = only_value(&spray_map);
 	volatile __u64 *p;
 	void *fp;
 
@@ -562,16 +558,15 @@ int spray_victim(struct __sk_buff *skb)
 		return 0;
 	asm volatile("%0 = r10" : "=r"(fp));
 	*(volatile __u64 *)&s->victim_fp = (__u64)fp;
-	*(volatile __u64 *)&s->scratch = (__u64)s;
 	p = (void *)s + bpf_moat_test_escape(s->victim_target -
-					     *(volatile __u64 *)&s->scratch);
+					     launder(&s->scratch, s));
 	return *p ? 1 : 2;
 }
 
 SEC("socket")
 int spray_writer(struct __sk_buff *skb)
 {
-	struct spray_state *s = spray();
+	struct spray_state *s = only_value(&spray_map);
 	volatile __u64 *p;
 	__u64 base, fp;
 	int i;
@@ -579,8 +574,7 @@ int spray_writer(struct __sk_buff *skb)
 	if (!s || !s->victim_fp)
 		return 0;
 	fp = s->victim_fp;
-	*(volatile __u64 *)&s->scratch = (__u64)s;
-	base = *(volatile __u64 *)&s->scratch;
+	base = launder(&s->scratch, s);
 #pragma unroll
 	for (i = 1; i <= 64; i++) {
 		p = (void *)s + bpf_moat_test_escape(fp - 8 * i - base);
