@@ -8,7 +8,8 @@
 #   make export-patches  write build/linux's commits back to kernel/patches
 #   make kernel          build the test kernel (build/kbuild)
 #   make test-quick      the suite on the PKS guest only
-#   make bench           MOAT on vs off side by side in the PKS guest
+#   make bench           MOAT off vs on side by side: instructions, modelled
+#                        cost, the paper's figures (QUICK=1: short version)
 #   make baseline        record the last run's test_verifier results
 #   make deb-pkg         installable Debian kernel package for PKS hardware
 #   make checkpatch      checkpatch.pl over the patch series
@@ -26,7 +27,7 @@ test-quick:
 	scripts/test.sh --quick
 
 bench:
-	scripts/bench.sh
+	QUICK=$(QUICK) scripts/bench.sh
 
 kernel-tree:
 	scripts/deps.sh

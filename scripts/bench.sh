@@ -1,22 +1,39 @@
 #!/bin/bash
-# 'make bench': MOAT on vs off in the same boot of the PKS guest, plus the
-# instructions MOAT adds per invocation, counted in the built kernel.
+# 'make bench' (QUICK=1: the short version): MOAT off vs on, side by side
+# in one boot, on the benchmark kernel (the test kernel without KASAN and
+# lockdep: kernel/configs/moat-bench.config, built into build/kbuild-bench).
+#
+# Two boots of one vCPU run the same workloads (bench/*.c): one plain TCG
+# boot for wall times, one under -icount shift=0,sleep=off where a guest
+# nanosecond is an executed instruction.  scripts/bench-report.sh turns
+# them into tables, with the modelled hardware cost and the paper's
+# figures; everything lands in build/bench/.
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/scripts/deps.sh"
-"$TOP/scripts/build-kernel.sh"
-"$TOP/scripts/build-tests.sh"
+quick=()
+[ "${QUICK:-0}" != 0 ] && quick=(--quick)
+export MOAT_KOUT=$BUILD/kbuild-bench
+KOUT=$MOAT_KOUT
+out=$BUILD/bench
 
-# Instructions of the gates, from vmlinux (static counts; the abort path
-# of bpf_moat_enter is 2 of its instructions and runs only on violations).
-count() {
-	local start end
-	start=$(nm "$KOUT/vmlinux" | awk -v s="$1" '$3 == s { print $1 }')
-	end=$(nm -n "$KOUT/vmlinux" | awk -v a="$start" 'f && $1 != a { print $1; exit } $1 == a { f = 1 }')
-	objdump -d --no-show-raw-insn --start-address="0x$start" \
-		--stop-address="0x$end" "$KOUT/vmlinux" |
-		grep -cE '^ *[0-9a-f]+:[[:space:]]'
-}
-msg "gate instructions: bpf_moat_enter $(count bpf_moat_enter) (entry + exit, 2 WRMSR to PKRS), bpf_moat_helper_gate $(count bpf_moat_helper_gate) (+1 mov per call site in the JIT image, 2 WRMSR)"
-msg "booting the PKS guest for the side-by-side run"
-"$TOP/scripts/run-guest.sh" --cpu pks --mode bench --timeout 900
+"$TOP/scripts/deps.sh" gnuplot-nox
+"$TOP/scripts/build-kernel.sh" "$TOP/kernel/configs/moat-bench.config"
+"$TOP/scripts/build-tests.sh"
+mkdir -p "$out"
+
+for kind in wall icount; do
+	args=(--cpu pks --mode bench --smp 1 --timeout 3600 --name "bench-$kind" "${quick[@]}")
+	[ $kind = icount ] && args+=(--icount)
+	msg "booting the benchmark kernel ($kind)"
+	"$TOP/scripts/run-guest.sh" "${args[@]}" |
+		grep --line-buffered -E '^(BENCH|R) ' || true
+	cp "$BUILD/guest/bench-$kind.out" "$out/$kind.out"
+	grep -q '^GUEST done' "$out/$kind.out" ||
+		die "the $kind boot did not finish (build/guest/bench-$kind.console)"
+	if grep -q 'failed' "$out/$kind.out"; then
+		grep 'failed' "$out/$kind.out" >&2
+		die "a benchmark failed in the $kind boot"
+	fi
+done
+"$TOP/scripts/bench-report.sh" "$out/wall.out" "$out/icount.out" "$out"
+msg "results: build/bench/report.txt"

@@ -1,11 +1,14 @@
 #!/bin/bash
-# Configure and build the test kernel from build/linux into build/kbuild.
+# Configure and build a kernel from build/linux: the test kernel into build/kbuild
+# by default.
 #
 #   build-kernel.sh [extra config fragments...]
 #
 # The configuration is tinyconfig + kernel/configs/moat-test.config (+ any
-# extra fragments); every option a fragment asks for is checked afterwards,
-# so a silently dropped dependency fails the build instead of the tests.
+# extra fragments, later ones overriding earlier ones); every option the
+# fragments ask for is checked afterwards, so a silently dropped dependency
+# fails the build instead of the tests.  MOAT_KOUT picks the output
+# directory (default build/kbuild); logs go next to it.
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/scripts/kernel-tree.sh"
@@ -22,15 +25,19 @@ kmake() { make -C "$KTREE" O="$KOUT" ARCH=x86_64 CC="ccache gcc" "$@"; }
 	"$KTREE/scripts/kconfig/merge_config.sh" -m -O "$KOUT" "$KOUT/.config" \
 		"${frags[@]}"
 	kmake -s olddefconfig
-} > "$BUILD/kconfig.log" 2>&1 || { cat "$BUILD/kconfig.log" >&2; die "configuration failed"; }
+} > "$KOUT.kconfig.log" 2>&1 || { cat "$KOUT.kconfig.log" >&2; die "configuration failed"; }
 
-bad=0
+# What the fragments ask for, the last word on each option winning.
+declare -A want=()
 while IFS= read -r line; do
 	case "$line" in
-	CONFIG_*=*)	opt=${line%%=*} ;;
-	"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}; line="" ;;
-	*)		continue ;;
+	CONFIG_*=*)	want[${line%%=*}]=$line ;;
+	"# CONFIG_"*" is not set") opt=${line#\# }; want[${opt%% *}]="" ;;
 	esac
+done < <(cat "${frags[@]}")
+bad=0
+for opt in "${!want[@]}"; do
+	line=${want[$opt]}
 	if [ -n "$line" ]; then
 		grep -qxF -- "$line" "$KOUT/.config" || {
 			msg "config: wanted $line, got: $(grep -E "^(# )?$opt[= ]" "$KOUT/.config" || echo unset)"
@@ -40,13 +47,13 @@ while IFS= read -r line; do
 		msg "config: wanted $opt off, but it is on"
 		bad=1
 	fi
-done < <(cat "${frags[@]}")
+done
 [ $bad = 0 ] || die "config fragment not satisfied (see above)"
 
 msg "building Linux $(cat "$BUILD/kernel-version") ($(git -C "$KTREE" describe --always --tags))"
 start=$(date +%s)
-if ! kmake -j"$JOBS" bzImage > "$BUILD/kbuild.log" 2>&1; then
-	grep -E -m 40 'error|Error' "$BUILD/kbuild.log" >&2 || tail -40 "$BUILD/kbuild.log" >&2
-	die "kernel build failed (full log: build/kbuild.log)"
+if ! kmake -j"$JOBS" bzImage > "$KOUT.log" 2>&1; then
+	grep -E -m 40 'error|Error' "$KOUT.log" >&2 || tail -40 "$KOUT.log" >&2
+	die "kernel build failed (full log: $KOUT.log)"
 fi
-msg "kernel built in $(( $(date +%s) - start )) s: build/kbuild/arch/x86/boot/bzImage"
+msg "kernel built in $(( $(date +%s) - start )) s: ${KOUT#$TOP/}/arch/x86/boot/bzImage"

@@ -1,12 +1,13 @@
 #!/bin/bash
 # Install everything the build and the tests need on Debian 12.
-# Idempotent: it only calls apt when a package is missing.
+# Idempotent: it only calls apt when a package is missing.  Arguments:
+# more packages (e.g. what only "make bench" needs).
 . "$(dirname "$0")/lib.sh"
 
 PKGS="linux-source-6.1 build-essential bc bison flex cpio kmod rsync
       libelf-dev libssl-dev zlib1g-dev libzstd-dev libcap-dev dwarves
       ccache clang llvm qemu-system-x86 busybox-static python3
-      debhelper fakeroot dpkg-dev linux-config-6.1"
+      debhelper fakeroot dpkg-dev linux-config-6.1 $*"
 
 missing=""
 for p in $PKGS; do

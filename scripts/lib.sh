@@ -7,7 +7,9 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${MOAT_BUILD:-$TOP/build}
 KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 KTREE=$BUILD/linux               # git work tree: pristine + our series
-KOUT=$BUILD/kbuild               # O= directory for the test kernel
+# O= directory of the kernel being built or booted: the test kernel, or the
+# benchmark kernel (MOAT_KOUT=$BUILD/kbuild-bench, see scripts/bench.sh).
+KOUT=${MOAT_KOUT:-$BUILD/kbuild}
 PATCHES=$TOP/kernel/patches
 JOBS=${JOBS:-$(nproc)}
 

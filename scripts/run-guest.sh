@@ -5,13 +5,19 @@
 #   run-guest.sh [--cpu pks|nopks] [--mode test|demo|bench] [--timeout SEC]
 #                [--name NAME] [--append "extra cmdline"]
 #                [--only suite/binary[,suite/binary...]]
+#                [--smp N] [--icount] [--quick]
+#
+# --icount: QEMU's deterministic instruction counting (-icount
+# shift=0,sleep=off): one guest nanosecond is one executed instruction.
+# --quick: the short version of the benchmarks (bench mode).  The kernel
+# booted is $MOAT_KOUT's (default build/kbuild, the test kernel).
 #
 # Writes build/guest/NAME.console (kernel console, ttyS0) and
 # build/guest/NAME.out (test output, ttyS1).  Exit status: 0 when the guest
 # ran to the end, 1 on timeout or when it stopped early (panic, hang).
 . "$(dirname "$0")/lib.sh"
 
-cpu=pks mode=test timeout=1200 name="" append=""
+cpu=pks mode=test timeout=1200 name="" append="" smp=2 icount=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cpu)		cpu=$2; shift ;;
@@ -20,7 +26,10 @@ while [ $# -gt 0 ]; do
 	--name)		name=$2; shift ;;
 	--append)	append=$2; shift ;;
 	--only)		append="$append moat.only=$2"; shift ;;
-	-h|--help)	sed -n '2,12s/^# \?//p' "$0"; exit 0 ;;
+	--smp)		smp=$2; shift ;;
+	--icount)	icount=(-icount shift=0,sleep=off) ;;
+	--quick)	append="$append moat.quick=1" ;;
+	-h|--help)	sed -n '2,19s/^# \?//p' "$0"; exit 0 ;;
 	*)		die "unknown argument '$1' (try --help)" ;;
 	esac
 	shift
@@ -69,7 +78,7 @@ cmdline+=" hung_task_panic=1 moat.mode=$mode $append"
 start=$(date +%s)
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-accel tcg -cpu "$cpuflags" -smp 2 -m 2G \
+	-accel tcg -cpu "$cpuflags" -smp "$smp" "${icount[@]}" -m 2G \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" "${serial2[@]}" \
 	-kernel "$kernel" -initrd "$BUILD/initramfs-$name.cpio.gz" \
