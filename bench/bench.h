@@ -195,6 +195,17 @@ static inline int bench_run(struct bench_case *c, int rounds)
 	return 0;
 }
 
+/* Whether case @name was asked for: all are when no case is named. */
+static inline int bench_wanted(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return 1;
+	return argc < 2;
+}
+
 /* Every benchmark starts here: 1 when MOAT cannot run (said why). */
 static inline int bench_no_moat(const char *prog)
 {

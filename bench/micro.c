@@ -105,6 +105,8 @@ int main(int argc, char **argv)
 			.work = micro_work, .priv = &ms[i],
 		};
 
+		if (!bench_wanted(argc, argv, ms[i].prog))
+			continue;
 		if (bench_run(&c, rounds))
 			ret = 1;
 	}

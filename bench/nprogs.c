@@ -142,6 +142,8 @@ int main(int argc, char **argv)
 		};
 
 		snprintf(name, sizeof(name), "%ld", counts[i]);
+		if (!bench_wanted(argc, argv, name))
+			continue;
 		if (bench_run(&c, rounds))
 			ret = 1;
 	}

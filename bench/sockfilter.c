@@ -121,12 +121,13 @@ static int udp_pair(void)
 int main(int argc, char **argv)
 {
 	static struct sockfilter fs[] = {
-		{ "drop", { "sf_drop" } },
-		{ "byte", { "sf_byte" } },
-		{ "pkt", { "sf_pkt" } },
-		{ "trim", { "sf_trim" } },
-		{ "flow", { "sf_flow" } },
-		{ "all", { "sf_drop", "sf_byte", "sf_pkt", "sf_trim", "sf_flow" } },
+		{ .name = "drop", .progs = { "sf_drop" } },
+		{ .name = "byte", .progs = { "sf_byte" } },
+		{ .name = "pkt", .progs = { "sf_pkt" } },
+		{ .name = "trim", .progs = { "sf_trim" } },
+		{ .name = "flow", .progs = { "sf_flow" } },
+		{ .name = "all", .progs = { "sf_drop", "sf_byte", "sf_pkt",
+					    "sf_trim", "sf_flow" } },
 	};
 	long n = bench_quick() ? 1000 : 10000;
 	int rounds = bench_quick() ? 2 : 3;
@@ -147,6 +148,8 @@ int main(int argc, char **argv)
 			.work = sf_work, .priv = &fs[i],
 		};
 
+		if (!bench_wanted(argc, argv, fs[i].name))
+			continue;
 		memset(fs[i].socks, -1, sizeof(fs[i].socks));
 		if (bench_run(&c, rounds))
 			ret = 1;

@@ -304,6 +304,8 @@ int main(int argc, char **argv)
 			.work = tr_work, .priv = &workloads[i],
 		};
 
+		if (!bench_wanted(argc, argv, workloads[i].name))
+			continue;
 		if (bench_run(&c, rounds))
 			ret = 1;
 	}

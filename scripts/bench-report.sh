@@ -68,7 +68,7 @@ END {
 		if (wl[k] != last) {
 			last = wl[k]
 			printf "\n== %s (per %s) ==\n", wl[k], unit[k]
-			printf "%-11s %9s | %7s | %9s %9s %7s %7s | %5s %5s %5s %5s | %8s %7s | %7s\n", "case", "base ins", "(a)wall", "off ins", "on ins", "+ins", "(b)", "runs", "help", "PKRS", "TLB", "+cycles", "(c)", "paper"
+			printf "%-10s %10s %10s %10s %8s %8s | %9s | %6s %6s %6s %5s | %9s %8s | %8s\n", "case", "base ins", "off ins", "on ins", "+ins", "(b)ins", "(a)wall", "runs", "helper", "PKRS", "TLB", "+cycles", "(c)model", "paper"
 		}
 		ev = pkrs[k] + tlb[k]
 		dins = on[k] - off[k]
@@ -79,7 +79,7 @@ END {
 			p = fig[wl[k] " " cs[k]] "%"
 		if (wl[k] == "micro" && ("micro entry" in fig))
 			p = fig["micro entry"] "cyc"
-		printf "%-11s %9s | %7s | %9.1f %9.1f %7.1f %7s | %5.2f %5.2f %5.2f %5.2f | %8.1f %+6.1f%% | %7s\n", cs[k], base[k], pct(won[k], woff[k]), off[k], on[k], dins, pct(on[k], off[k]), runs[k], helpers[k], pkrs[k], tlb[k], dcyc, model, p
+		printf "%-10s %10s %10.0f %10.0f %8.0f %8s | %9s | %6.2f %6.2f %6.2f %5.2f | %9.0f %7.1f%% | %8s\n", cs[k], base[k] == "-" ? "-" : sprintf("%.0f", base[k]), off[k], on[k], dins, pct(on[k], off[k]), pct(won[k], woff[k]), runs[k], helpers[k], pkrs[k], tlb[k], dcyc, model, p
 		if (wl[k] != "micro") {
 			sum[wl[k]] += model; cnt[wl[k]]++
 			if (!(wl[k] in mx) || model > mx[wl[k]])

@@ -5,11 +5,12 @@
 #   run-guest.sh [--cpu pks|nopks] [--mode test|demo|bench] [--timeout SEC]
 #                [--name NAME] [--append "extra cmdline"]
 #                [--only suite/binary[,suite/binary...]]
-#                [--smp N] [--icount] [--quick]
+#                [--smp N] [--icount] [--quick] [--plugin SPEC]
 #
 # --icount: QEMU's deterministic instruction counting (-icount
 # shift=0,sleep=off): one guest nanosecond is one executed instruction.
-# --quick: the short version of the benchmarks (bench mode).  The kernel
+# --quick: the short version of the benchmarks (bench mode).  --plugin:
+# a QEMU TCG plugin (-plugin SPEC, see scripts/bench-profile.sh).  The kernel
 # booted is $MOAT_KOUT's (default build/kbuild, the test kernel).
 #
 # Writes build/guest/NAME.console (kernel console, ttyS0) and
@@ -17,7 +18,7 @@
 # ran to the end, 1 on timeout or when it stopped early (panic, hang).
 . "$(dirname "$0")/lib.sh"
 
-cpu=pks mode=test timeout=1200 name="" append="" smp=2 icount=()
+cpu=pks mode=test timeout=1200 name="" append="" smp=2 icount=() plugin=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cpu)		cpu=$2; shift ;;
@@ -29,7 +30,8 @@ while [ $# -gt 0 ]; do
 	--smp)		smp=$2; shift ;;
 	--icount)	icount=(-icount shift=0,sleep=off) ;;
 	--quick)	append="$append moat.quick=1" ;;
-	-h|--help)	sed -n '2,19s/^# \?//p' "$0"; exit 0 ;;
+	--plugin)	plugin=(-plugin "$2"); shift ;;
+	-h|--help)	sed -n '2,21s/^# \?//p' "$0"; exit 0 ;;
 	*)		die "unknown argument '$1' (try --help)" ;;
 	esac
 	shift
@@ -78,7 +80,7 @@ cmdline+=" hung_task_panic=1 moat.mode=$mode $append"
 start=$(date +%s)
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-accel tcg -cpu "$cpuflags" -smp "$smp" "${icount[@]}" -m 2G \
+	-accel tcg -cpu "$cpuflags" -smp "$smp" "${icount[@]}" "${plugin[@]}" -m 2G \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" "${serial2[@]}" \
 	-kernel "$kernel" -initrd "$BUILD/initramfs-$name.cpio.gz" \

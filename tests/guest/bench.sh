@@ -10,9 +10,14 @@ for arg in $(cat /proc/cmdline); do
 done
 echo "BENCH clock $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), quick=${MOAT_BENCH_QUICK:-0}"
 echo 0 > /proc/sys/kernel/bpf_moat
-for b in micro sockfilter tracing nprogs; do
-	echo "BENCH $b: started"
-	/tests/bench/bin/$b || echo "BENCH $b: failed (exit $?)"
+# MOAT_ONLY (moat.only=, run-guest.sh --only): just these benchmarks;
+# BENCH:CASE runs one case of it.
+for item in $(echo "${MOAT_ONLY:-micro,sockfilter,tracing,nprogs}" | tr ',' ' '); do
+	b=${item%%:*}
+	c=""
+	[ "$b" != "$item" ] && c=${item#*:}
+	echo "BENCH $b $c: started"
+	/tests/bench/bin/$b $c || echo "BENCH $b: failed (exit $?)"
 done
 echo "BENCH MOAT counters after the run:"
 sed 's/^/BENCH   /' /sys/kernel/debug/bpf_moat/stats 2>/dev/null
