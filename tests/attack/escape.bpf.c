@@ -421,6 +421,33 @@ int cb_forge(struct __sk_buff *skb)
 }
 
 /*
+ * sk_prot_read: a cgroup skb program that reads its packet's socket family
+ * (so it is given the socket), then through its context pointer the
+ * socket pointer at cfg->ctx_adjust (sk_buff.sk) and, through that, the
+ * word at cfg->target of the socket (sock_common.skc_prot) into
+ * cfg->result.
+ */
+SEC("cgroup_skb/egress")
+int sk_prot_read(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 sk, *p;
+
+	if (!c || skb->family != 2)	/* AF_INET */
+		return 1;
+	p = (void *)c + bpf_moat_test_escape(addr_of(c, skb) + c->ctx_adjust -
+					     addr_of(c, c));
+	sk = *p;
+	if (sk) {
+		p = (void *)c + bpf_moat_test_escape(sk + c->target -
+						     addr_of(c, c));
+		c->result = *p;
+	}
+	c->ran = 1;
+	return 1;
+}
+
+/*
  * tcp_fields: a legitimate cgroup skb program that reads the TCP fields of
  * the packet's socket whenever bpf_tcp_sock() gives it one (for any full
  * socket whose protocol is IPPROTO_TCP, raw sockets included).

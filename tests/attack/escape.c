@@ -89,22 +89,47 @@ static int set_canary(__u64 val)
 	return n;
 }
 
+/*
+ * Offset of @member in the struct or union @id of @btf, looking into its
+ * anonymous struct and union members too; -1 if it has none.
+ */
+static long long btf_member_offset(const struct btf *btf, int id,
+				   const char *member)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m;
+	long long off;
+	int i;
+
+	if (!t || (!btf_is_struct(t) && !btf_is_union(t)))
+		return -1;
+	for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(btf, m->name_off);
+
+		off = -1;
+		if (name && !strcmp(name, member))
+			off = 0;
+		else if (!name || !*name)
+			off = btf_member_offset(btf, btf__resolve_type(btf, m->type),
+						member);
+		if (off >= 0)
+			return btf_member_bit_offset(t, i) / 8 + off;
+	}
+	return -1;
+}
+
 /* Offset of member @member in kernel struct @type, from vmlinux BTF. */
 static long long btf_offset(const char *type, const char *member)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
-	const struct btf_member *m;
-	const struct btf_type *t;
 	long long off = -1;
-	int id, i;
+	int id;
 
 	if (!btf)
 		return -1;
 	id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
-	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
-	for (i = 0, m = t ? btf_members(t) : NULL; t && i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-			off = btf_member_bit_offset(t, i) / 8;
+	if (id > 0)
+		off = btf_member_offset(btf, id, member);
 	btf__free(btf);
 	return off;
 }
@@ -1182,6 +1207,61 @@ static void test_raw_tcp_sock_copy_moat_on(void)
 }
 
 /*
+ * sk_prot_read: the socket MOAT gives a program that reads socket fields
+ * is a copy of what it may read, not of struct sock_common and its
+ * pointers.  With MOAT off the program reads the real socket's skc_prot
+ * (a kernel address); isolated, its copy has nothing there.
+ */
+static int sk_prot_attack(struct bpf_object *o, int map, struct attack_cfg *c)
+{
+	long long sk = btf_offset("sk_buff", "sk");
+	long long prot = btf_offset("sock_common", "skc_prot");
+	struct bpf_program *p = bpf_object__find_program_by_name(o, "sk_prot_read");
+
+	if (sk < 0 || prot < 0 || !p) {
+		test_fail("offsets from BTF (%lld %lld) or program missing", sk, prot);
+		return -1;
+	}
+	c->ctx_adjust = sk;
+	c->target = prot;
+	c->result = ~0ULL;
+	if (cfg_io(map, c, 1) ||
+	    cgroup_run_prog(p, CG_DIR, raw_tcp_traffic, NULL))
+		return -1;
+	return cfg_io(map, c, 0);
+}
+
+static void test_sk_prot_read_moat_off(void)
+{
+	struct attack_cfg c = {};
+
+	if (!ready() || sk_prot_attack(obj, cfg_fd, &c))
+		return;
+	test_info("sk_prot_read, MOAT off: ran %llu, skc_prot 0x%llx",
+		  (unsigned long long)c.ran, (unsigned long long)c.result);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_TRUE(c.result >= 0xffff800000000000ULL,
+		    "it read a kernel address (the socket's struct proto)");
+}
+
+static void test_sk_prot_read_moat_on(void)
+{
+	struct attack_cfg c = {};
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("sk_prot_read");
+	if (sk_prot_attack(mobj, mcfg_fd, &c))
+		return;
+	test_info("sk_prot_read, MOAT on: ran %llu, skc_prot 0x%llx",
+		  (unsigned long long)c.ran, (unsigned long long)c.result);
+	ASSERT_EQ(c.ran, 1, "program ran to the end (it read its socket copy)");
+	ASSERT_EQ(violations("sk_prot_read"), v0, "moat_violations");
+	ASSERT_EQ(c.result, 0, "skc_prot in the socket copy (no kernel pointer)");
+}
+
+/*
  * Load attach.bpf.c's fentry program on program @target_fd's
  * escape_value: 0 or -errno.  The verifier log goes to @log.
  */
@@ -1529,6 +1609,8 @@ int main(void)
 	RUN_TEST("attack", test_tail_call_isolated_refused);
 	RUN_TEST("attack", test_fentry_on_isolated_refused);
 	RUN_TEST("attack", test_raw_tcp_sock_copy_moat_on);
+	RUN_TEST("attack", test_sk_prot_read_moat_off);
+	RUN_TEST("attack", test_sk_prot_read_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);
