@@ -6,7 +6,7 @@
  * XDP program that writes the frame, a cgroup skb program reading the
  * packet directly and writing the mark, a perf event program.
  */
-#define CFG_MAX 3
+#define CFG_MAX 4
 #define CNT_MAX 16
 #include "counters.bpf.h"
 #include <linux/bpf_perf_event.h>
@@ -137,6 +137,28 @@ int cg_sock(struct __sk_buff *skb)
 	tp = bpf_tcp_sock(sk);
 	if (tp && tp->mss_cache > 0 && tp->snd_cwnd > 0)
 		add(CNT_SK_TCP, 1);
+	return 1;
+}
+
+/*
+ * cgroup skb reading skb->tstamp into the register that held the context
+ * (clang often allocates it so): the verifier's conversion writes that
+ * register on one branch and loads through it on the other.  Counts the
+ * packets whose timestamp is cfg 3 (the test sends one, with SCM_TXTIME).
+ */
+enum { CFG_TSTAMP = 3 };
+enum { CNT_TS_SEEN = 13 };
+
+SEC("cgroup_skb/egress")
+int cg_tstamp(struct __sk_buff *skb)
+{
+	__u64 v = (__u64)(long)skb;
+
+	asm volatile("%[v] = *(u64 *)(%[v] + %[off])"
+		     : [v] "+r"(v)
+		     : [off] "i"(__builtin_offsetof(struct __sk_buff, tstamp)));
+	if (v == cfg(CFG_TSTAMP))
+		add(CNT_TS_SEEN, 1);
 	return 1;
 }
 
