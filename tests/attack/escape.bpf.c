@@ -421,6 +421,35 @@ int cb_forge(struct __sk_buff *skb)
 }
 
 /*
+ * deputy_copy: hands its own context, as the value to store, to
+ * bpf_map_update_elem() (the verifier sees a zeroed stack buffer).  The
+ * helper copies the first 64 bytes of what it gets into deputy_map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[8]);
+} deputy_map SEC(".maps");
+
+SEC("socket")
+int deputy_copy(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 buf[8] = {};
+	__u32 key = 0;
+	void *v;
+
+	if (!c)
+		return 0;
+	v = (void *)buf + bpf_moat_test_escape(addr_of(c, skb) -
+					       addr_of(c, buf));
+	c->result = bpf_map_update_elem(&deputy_map, &key, v, BPF_ANY);
+	c->ran = 1;
+	return 0;
+}
+
+/*
  * sk_prot_read: a cgroup skb program that reads its packet's socket family
  * (so it is given the socket), then through its context pointer the
  * socket pointer at cfg->ctx_adjust (sk_buff.sk) and, through that, the

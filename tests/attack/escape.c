@@ -1207,6 +1207,70 @@ static void test_raw_tcp_sock_copy_moat_on(void)
 }
 
 /*
+ * deputy_copy: an escaped program passes its context where a helper
+ * expects a buffer, so that the helper copies the sk_buff into a map.
+ * With MOAT off it copies the real one: the device pointer lands in the
+ * map.  Isolated, the gate translates only arguments a helper declares as
+ * the context (bpf_map_update_elem() declares none): the helper copies
+ * the program's own context copy, which holds no kernel pointer.  The
+ * gate used to translate any argument equal to the copy.
+ */
+static int deputy_attack(struct bpf_object *o, int map, __u64 *dev)
+{
+	long long off = btf_offset("sk_buff", "dev");
+	int vmap = bpf_object__find_map_fd_by_name(o, "deputy_map");
+	struct attack_cfg c = { .result = ~0ULL };
+	__u64 val[8] = {};
+	__u32 key = 0;
+
+	if (off < 0 || off > 56 || vmap < 0) {
+		test_fail("offset of sk_buff.dev %lld, deputy_map %d", off, vmap);
+		return -1;
+	}
+	bpf_map_update_elem(vmap, &key, val, BPF_ANY);
+	if (run_in(o, map, "deputy_copy", &c, NULL) ||
+	    bpf_map_lookup_elem(vmap, &key, val)) {
+		test_fail("running deputy_copy");
+		return -1;
+	}
+	if (c.ran != 1 || c.result) {
+		test_fail("deputy_copy: ran %llu, bpf_map_update_elem() %lld",
+			  (unsigned long long)c.ran, (long long)c.result);
+		return -1;
+	}
+	*dev = val[off / 8];
+	return 0;
+}
+
+static void test_helper_deputy_moat_off(void)
+{
+	__u64 dev;
+
+	if (!ready() || deputy_attack(obj, cfg_fd, &dev))
+		return;
+	test_info("deputy_copy, MOAT off: sk_buff.dev in the map 0x%llx",
+		  (unsigned long long)dev);
+	ASSERT_TRUE(dev >= 0xffff800000000000ULL,
+		    "the map holds a kernel pointer (the packet's device)");
+}
+
+static void test_helper_deputy_moat_on(void)
+{
+	long long v0;
+	__u64 dev;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("deputy_copy");
+	if (deputy_attack(mobj, mcfg_fd, &dev))
+		return;
+	test_info("deputy_copy, MOAT on: sk_buff.dev in the map 0x%llx",
+		  (unsigned long long)dev);
+	ASSERT_EQ(dev, 0, "sk_buff.dev in the map (the copy's, not the real one)");
+	ASSERT_EQ(violations("deputy_copy"), v0, "moat_violations");
+}
+
+/*
  * sk_prot_read: the socket MOAT gives a program that reads socket fields
  * is a copy of what it may read, not of struct sock_common and its
  * pointers.  With MOAT off the program reads the real socket's skc_prot
@@ -1448,6 +1512,16 @@ static int pin_cpu(int cpu)
  * Now each run is terminated like any other violation, the canary keeps
  * its value, and the kernel log stays clean.
  */
+/* How many times spray_writer has run. */
+static __u64 spray_count(int map)
+{
+	struct spray_state s = {};
+	__u32 key = 0;
+
+	bpf_map_lookup_elem(map, &key, &s);
+	return s.sprays;
+}
+
 static void test_fault_stack_spray_moat_on(void)
 {
 	struct bpf_program *victim, *writer;
@@ -1458,9 +1532,9 @@ static void test_fault_stack_spray_moat_on(void)
 		.data_size_in = sizeof(pkt),
 		.repeat = 2000,
 	);
-	__u64 addr, before, after;
+	__u64 addr, before, after, start;
 	long long v0, v1, wv0;
-	int map, pid, status, err;
+	int map, pid, status, err, i, rounds;
 	cpu_set_t all;
 	__u32 key = 0;
 
@@ -1503,10 +1577,17 @@ static void test_fault_stack_spray_moat_on(void)
 		return;
 	}
 	err = pin_cpu(0);
-	/* Let the writer get going, then fault 2000 times under it. */
-	usleep(100000);
-	if (!err)
+	/* Let the writer get going (at most 5 s)... */
+	for (i = 0; i < 500 && spray_count(map) < 100; i++)
+		usleep(10000);
+	/* ... then fault 2000 times under it, until it ran 100 times meanwhile. */
+	start = spray_count(map);
+	for (rounds = 0; !err && rounds < 20; rounds++) {
 		err = bpf_prog_test_run_opts(bpf_program__fd(victim), &vopts);
+		if (spray_count(map) - start >= 100)
+			break;
+	}
+	rounds += !err;
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	sched_setaffinity(0, sizeof(all), &all);
@@ -1514,10 +1595,11 @@ static void test_fault_stack_spray_moat_on(void)
 	bpf_map_lookup_elem(map, &key, &s);
 	v1 = violations("spray_victim");
 	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
-	test_info("spray: %llu writer runs; victim terminated %lld times, verdict of the last run %u",
-		  (unsigned long long)s.sprays, v1 - v0, vopts.retval);
-	ASSERT_GE(s.sprays, 100, "writer runs on cpu1 during the faults");
-	ASSERT_EQ(v1 - v0, 2000, "victim runs terminated");
+	test_info("spray: %llu writer runs during %d x 2000 victim runs; victim terminated %lld times, verdict of the last run %u",
+		  (unsigned long long)(s.sprays - start), rounds, v1 - v0,
+		  vopts.retval);
+	ASSERT_GE(s.sprays - start, 100, "writer runs on cpu1 during the faults");
+	ASSERT_EQ(v1 - v0, 2000LL * rounds, "victim runs terminated");
 	ASSERT_EQ(vopts.retval, 0, "safe verdict");
 	ASSERT_EQ(violations("spray_writer"), wv0, "writer moat_violations");
 	ASSERT_EQ(after, before, "canary");
@@ -1611,6 +1693,8 @@ int main(void)
 	RUN_TEST("attack", test_raw_tcp_sock_copy_moat_on);
 	RUN_TEST("attack", test_sk_prot_read_moat_off);
 	RUN_TEST("attack", test_sk_prot_read_moat_on);
+	RUN_TEST("attack", test_helper_deputy_moat_off);
+	RUN_TEST("attack", test_helper_deputy_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);
