@@ -63,8 +63,9 @@ int sf_drop(struct __sk_buff *skb)
 	return 0;
 }
 
-SEC("socket")
-int sf_byte(struct __sk_buff *skb)
+/* Add @n to @map's counter for the packet's IP protocol (sockex1). */
+static __always_inline int count_proto(struct __sk_buff *skb, void *map,
+				       __u64 n)
 {
 	int proto = ip_proto(skb);
 	__u32 key = proto;
@@ -72,25 +73,22 @@ int sf_byte(struct __sk_buff *skb)
 
 	if (proto < 0)
 		return 0;
-	v = bpf_map_lookup_elem(&proto_bytes, &key);
+	v = bpf_map_lookup_elem(map, &key);
 	if (v)
-		__sync_fetch_and_add(v, skb->len);
+		__sync_fetch_and_add(v, n);
 	return 0;
+}
+
+SEC("socket")
+int sf_byte(struct __sk_buff *skb)
+{
+	return count_proto(skb, &proto_bytes, skb->len);
 }
 
 SEC("socket")
 int sf_pkt(struct __sk_buff *skb)
 {
-	int proto = ip_proto(skb);
-	__u32 key = proto;
-	__u64 *v;
-
-	if (proto < 0)
-		return 0;
-	v = bpf_map_lookup_elem(&proto_pkts, &key);
-	if (v)
-		__sync_fetch_and_add(v, 1);
-	return 0;
+	return count_proto(skb, &proto_pkts, 1);
 }
 
 SEC("socket")

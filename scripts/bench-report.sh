@@ -90,14 +90,12 @@ END {
 		}
 		if (wl[k] == "nprogs")
 			printf "%s %.2f %.2f %s\n", cs[k], (on[k] / off[k] - 1) * 100, model, fig[wl[k] " " cs[k]] > dat
-		if (wl[k] == "micro" && cs[k] == "sk_nop")
-			entry = dcyc
-		if (wl[k] == "micro" && cs[k] == "sk_helper1")
-			h1 = dcyc
-		if (wl[k] == "micro" && cs[k] == "sk_nop")
-			entry_ins = dins
-		if (wl[k] == "micro" && cs[k] == "sk_helper1")
-			h1_ins = dins
+		if (wl[k] == "micro" && cs[k] == "sk_nop") {
+			entry = dcyc; entry_ins = dins
+		}
+		if (wl[k] == "micro" && cs[k] == "sk_helper1") {
+			h1 = dcyc; h1_ins = dins
+		}
 	}
 	printf "\n== summary: modelled overhead on PKS hardware vs the paper ==\n"
 	printf "%-11s %10s %10s %12s\n", "workload", "mean (c)", "max (c)", "paper mean"
