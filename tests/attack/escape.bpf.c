@@ -640,4 +640,175 @@ int spray_writer(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * Helper-path attacks: each passes a helper a pointer the verifier checked
+ * (a stack buffer, a map value, a map), moved by a "zero" offset onto
+ * cfg->target, so that the helper reads or writes the kernel for it.
+ * Isolated, the helper gate checks every memory and map argument first.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dpa_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u64);
+	__type(value, __u64);
+} dpa_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} dpa_rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} dpa_perf SEC(".maps");
+
+/* @buf moved onto cfg->target. */
+static __always_inline void *onto_target(struct attack_cfg *c, void *buf)
+{
+	return buf + bpf_moat_test_escape(c->target - addr_of(c, buf));
+}
+
+/* bpf_skb_load_bytes() writes the packet's first 8 bytes at the target. */
+SEC("socket")
+int dpa_load_bytes(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 buf = 0;
+
+	if (!c)
+		return 0;
+	c->result = bpf_skb_load_bytes(skb, 0, onto_target(c, &buf), 8);
+	c->ran = 1;
+	return 0;
+}
+
+/* bpf_map_update_elem() copies the target's word into dpa_map. */
+SEC("socket")
+int dpa_update_src(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 buf = 0;
+	__u32 key = 0;
+
+	if (!c)
+		return 0;
+	c->result = bpf_map_update_elem(&dpa_map, &key, onto_target(c, &buf),
+					BPF_ANY);
+	c->ran = 1;
+	return 0;
+}
+
+/* bpf_map_lookup_elem() takes the target's word as the key. */
+SEC("socket")
+int dpa_lookup_key(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 key = 0, *v;
+
+	if (!c)
+		return 0;
+	v = bpf_map_lookup_elem(&dpa_hash, onto_target(c, &key));
+	c->result = v ? *v : 0;
+	c->ran = 1;
+	return 0;
+}
+
+/* bpf_ringbuf_output() sends the target's word to user space. */
+SEC("socket")
+int dpa_ringbuf_output(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 buf = 0;
+
+	if (!c)
+		return 0;
+	c->result = bpf_ringbuf_output(&dpa_rb, onto_target(c, &buf), 8, 0);
+	c->ran = 1;
+	return 0;
+}
+
+/* bpf_perf_event_output() likewise, through a perf event buffer. */
+SEC("socket")
+int dpa_perf_output(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 buf = 0;
+
+	if (!c)
+		return 0;
+	c->result = bpf_perf_event_output(skb, &dpa_perf, BPF_F_CURRENT_CPU,
+					  onto_target(c, &buf), 8);
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * bpf_probe_read_kernel() may read any address, but writes only where the
+ * verifier allows: here cfg->write_val, at the target.
+ */
+SEC("raw_tp/sys_enter")
+int dpa_probe_read(void *ctx)
+{
+	struct attack_cfg *c = cfg();
+	__u64 val, buf = 0;
+
+	if (!c)
+		return 0;
+	val = c->write_val;
+	c->result = bpf_probe_read_kernel(onto_target(c, &buf), 8, &val);
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * A forged map: a struct bpf_map built in a map value (the pattern of
+ * CVE-2021-34866), passed where the verifier saw dpa_map.  Its ops would be
+ * the attacker's: no MOAT-off run.
+ */
+SEC("socket")
+int dpa_fake_map(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 val = 0;
+	__u32 key = 0;
+	void *map;
+
+	if (!c)
+		return 0;
+	map = (void *)&dpa_map + bpf_moat_test_escape(addr_of(c, c) -
+						      addr_of(c, &dpa_map));
+	c->result = bpf_map_update_elem(map, &key, &val, BPF_ANY);
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * A real map of the wrong type: the array dpa_map passed to
+ * bpf_ringbuf_output(), which would take it for a ring buffer.
+ */
+SEC("socket")
+int dpa_wrong_map(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 val = 0;
+	void *map;
+
+	if (!c)
+		return 0;
+	map = (void *)&dpa_rb + bpf_moat_test_escape(addr_of(c, &dpa_map) -
+						     addr_of(c, &dpa_rb));
+	c->result = bpf_ringbuf_output(map, &val, 8, 0);
+	c->ran = 1;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

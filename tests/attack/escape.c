@@ -135,8 +135,8 @@ static long long btf_offset(const char *type, const char *member)
 }
 
 /*
- * Run program @name of @o once on a 64-byte packet with @cfg in map @map:
- * 0 or -errno.  The program's return value goes to @retval.
+ * Run program @name of @o once on a 64-byte packet (a raw tracepoint
+ * program: on two zero arguments) with @cfg in map @map: 0 or -errno.  The program's return value goes to @retval.
  */
 static int run_in(struct bpf_object *o, int map, const char *name,
 		  struct attack_cfg *cfg, __u32 *retval)
@@ -148,11 +148,20 @@ static int run_in(struct bpf_object *o, int map, const char *name,
 		.data_size_in = sizeof(pkt),
 		.repeat = 1,
 	);
+	__u64 args[2] = {};
 	__u32 key = 0;
 	int err;
 
 	if (!prog)
 		return -ENOENT;
+	/* Raw tracepoints run on their arguments, once. */
+	if (bpf_program__type(prog) == BPF_PROG_TYPE_RAW_TRACEPOINT) {
+		opts.data_in = NULL;
+		opts.data_size_in = 0;
+		opts.repeat = 0;
+		opts.ctx_in = args;
+		opts.ctx_size_in = sizeof(args);
+	}
 	cfg->ran = 0;
 	if (bpf_map_update_elem(map, &key, cfg, BPF_ANY))
 		return -errno;
@@ -774,12 +783,12 @@ static int file_has(const char *path, const char *a, const char *b,
 /*
  * Ring buffer records are BPF memory, headers included, so an isolated
  * program can forge the header the kernel follows from a record to its
- * ring buffer, or pass any address as a record: MOAT's check of both
- * keeps the record from being committed.  The program is not terminated
- * (it faulted nowhere).  No MOAT-off half: without the check the kernel
- * would write into the target's page.
+ * ring buffer: MOAT's check of the header keeps the record from being
+ * committed.  The program is not terminated (it faulted nowhere).  No
+ * MOAT-off half: without the check the kernel would write into the
+ * target's page.
  */
-static void forged_record(const char *name)
+static void test_rb_forged_header_moat_on(void)
 {
 	struct attack_cfg c = {};
 	__u64 addr, before, after;
@@ -789,9 +798,10 @@ static void forged_record(const char *name)
 		return;
 	ASSERT_OK(canary(&addr, &before), "read " CANARY);
 	c.target = addr;
-	ASSERT_OK(run_in(mobj, mcfg_fd, name, &c, &ret), name);
+	ASSERT_OK(run_in(mobj, mcfg_fd, "rb_forge_header", &c, &ret),
+		  "rb_forge_header");
 	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
-	test_info("%s, MOAT on: ran %llu, canary 0x%llx -> 0x%llx", name,
+	test_info("rb_forge_header, MOAT on: ran %llu, canary 0x%llx -> 0x%llx",
 		  (unsigned long long)c.ran, (unsigned long long)before,
 		  (unsigned long long)after);
 	ASSERT_EQ(c.ran, 1, "program ran to its end");
@@ -800,15 +810,20 @@ static void forged_record(const char *name)
 			     NULL, 1), "kernel log line");
 }
 
-static void test_rb_forged_header_moat_on(void)
-{
-	forged_record("rb_forge_header");
-}
-
+/*
+ * A kernel address passed as the record: the helper gate finds that the
+ * record's header is not BPF memory and ends the program at the call.
+ */
 static void test_rb_forged_address_moat_on(void)
 {
-	forged_record("rb_forge_addr");
+	if (!moat_ready())
+		return;
+	contained("rb_forge_addr", 0);
+	ASSERT_TRUE(file_has("/dev/kmsg", "'rb_forge_addr'",
+			     "forged argument 1", 1),
+		    "kernel log line names the argument");
 }
+
 
 /*
  * MOAT logs at most 10 terminations in 5 s (its own rate limit), and the
@@ -1271,6 +1286,255 @@ static void test_helper_deputy_moat_on(void)
 }
 
 /*
+ * Helper-path attacks.  Each program passes a helper a pointer the
+ * verifier checked, moved onto the canary (escape.bpf.c, dpa_*).  MOAT
+ * off, the helper really reads or writes the canary for the program.
+ * Isolated, the helper gate finds the argument is not memory the program
+ * may use, and ends the program at the call (contained()).
+ */
+struct dpa_got {
+	__u64 val;
+	int n;
+};
+
+static int dpa_rb_sample(void *ctx, void *data, size_t size)
+{
+	struct dpa_got *got = ctx;
+
+	if (size >= 8)
+		memcpy(&got->val, data, 8);
+	got->n++;
+	return 0;
+}
+
+static void dpa_perf_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	dpa_rb_sample(ctx, data, size);
+}
+
+/*
+ * Run helper attack @name of @o with the canary as the target; what the
+ * helper wrote there goes to @wrote (the canary is restored), what it
+ * read from there to user space (ring or perf buffer) to @got.
+ */
+static int dpa_run(struct bpf_object *o, int map, const char *name,
+		   struct attack_cfg *c, __u64 *canary_val, __u64 *wrote,
+		   struct dpa_got *got)
+{
+	int rb = bpf_object__find_map_fd_by_name(o, "dpa_rb");
+	int pb = bpf_object__find_map_fd_by_name(o, "dpa_perf");
+	struct ring_buffer *ring = NULL;
+	struct perf_buffer *perf = NULL;
+	__u64 addr, after;
+	__u32 ret = 1;
+	int err;
+
+	memset(got, 0, sizeof(*got));
+	if (canary(&addr, canary_val))
+		return -1;
+	c->target = addr;
+	ring = ring_buffer__new(rb, dpa_rb_sample, got, NULL);
+	perf = perf_buffer__new(pb, 1, dpa_perf_sample, NULL, got, NULL);
+	if (libbpf_get_error(ring) || libbpf_get_error(perf)) {
+		test_fail("ring or perf buffer of %s", name);
+		return -1;
+	}
+	err = run_in(o, map, name, c, &ret);
+	ring_buffer__consume(ring);
+	perf_buffer__consume(perf);
+	ring_buffer__free(ring);
+	perf_buffer__free(perf);
+	if (canary(&addr, &after))
+		return -1;
+	*wrote = after;
+	if (after != *canary_val)
+		set_canary(*canary_val);
+	if (err)
+		test_fail("running %s: %s", name, strerror(-err));
+	return err;
+}
+
+static void test_helper_load_bytes_dst_moat_off(void)
+{
+	struct attack_cfg c = {};
+	struct dpa_got got;
+	__u64 val, wrote;
+
+	if (!ready() || dpa_run(obj, cfg_fd, "dpa_load_bytes", &c, &val,
+				&wrote, &got))
+		return;
+	test_info("bpf_skb_load_bytes(to = canary), MOAT off: canary 0x%llx -> 0x%llx",
+		  (unsigned long long)val, (unsigned long long)wrote);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result, 0, "bpf_skb_load_bytes() succeeded");
+	ASSERT_TRUE(val != 0 && wrote == 0,
+		    "the packet's first 8 bytes (zeros) written over the canary");
+}
+
+static void test_helper_update_src_moat_off(void)
+{
+	int m = bpf_object__find_map_fd_by_name(obj, "dpa_map");
+	struct attack_cfg c = {};
+	__u64 val, wrote, v = 0;
+	struct dpa_got got;
+	__u32 key = 0;
+
+	if (!ready())
+		return;
+	bpf_map_update_elem(m, &key, &v, BPF_ANY);
+	if (dpa_run(obj, cfg_fd, "dpa_update_src", &c, &val, &wrote, &got))
+		return;
+	bpf_map_lookup_elem(m, &key, &v);
+	test_info("bpf_map_update_elem(value = canary), MOAT off: map holds 0x%llx, canary 0x%llx",
+		  (unsigned long long)v, (unsigned long long)val);
+	ASSERT_EQ(c.result, 0, "bpf_map_update_elem() succeeded");
+	ASSERT_EQ(v, val, "the map holds the canary's value");
+}
+
+/* dpa_hash maps the canary's value to this: a lookup that reads it finds it. */
+#define DPA_FOUND 0x666f756e64ULL
+
+static int dpa_hash_setup(struct bpf_object *o, __u64 key)
+{
+	int m = bpf_object__find_map_fd_by_name(o, "dpa_hash");
+	__u64 v = DPA_FOUND;
+
+	return m < 0 || bpf_map_update_elem(m, &key, &v, BPF_ANY);
+}
+
+static void test_helper_lookup_key_moat_off(void)
+{
+	struct attack_cfg c = {};
+	__u64 addr, val, wrote;
+	struct dpa_got got;
+
+	if (!ready() || canary(&addr, &val) || dpa_hash_setup(obj, val) ||
+	    dpa_run(obj, cfg_fd, "dpa_lookup_key", &c, &val, &wrote, &got))
+		return;
+	test_info("bpf_map_lookup_elem(key = canary), MOAT off: found 0x%llx",
+		  (unsigned long long)c.result);
+	ASSERT_EQ(c.result, DPA_FOUND,
+		  "the lookup used the canary's value as its key");
+}
+
+static void test_helper_ringbuf_output_moat_off(void)
+{
+	struct attack_cfg c = {};
+	__u64 val, wrote;
+	struct dpa_got got;
+
+	if (!ready() || dpa_run(obj, cfg_fd, "dpa_ringbuf_output", &c, &val,
+				&wrote, &got))
+		return;
+	test_info("bpf_ringbuf_output(data = canary), MOAT off: %d records, 0x%llx",
+		  got.n, (unsigned long long)got.val);
+	ASSERT_EQ(got.n, 1, "one record in the ring buffer");
+	ASSERT_EQ(got.val, val, "the record holds the canary's value");
+}
+
+static void test_helper_perf_output_moat_off(void)
+{
+	struct attack_cfg c = {};
+	__u64 val, wrote;
+	struct dpa_got got;
+
+	if (!ready() || dpa_run(obj, cfg_fd, "dpa_perf_output", &c, &val,
+				&wrote, &got))
+		return;
+	test_info("bpf_perf_event_output(data = canary), MOAT off: %d samples, 0x%llx",
+		  got.n, (unsigned long long)got.val);
+	ASSERT_EQ(got.n, 1, "one sample in the perf buffer");
+	ASSERT_EQ(got.val, val, "the sample holds the canary's value");
+}
+
+static void test_helper_probe_read_dst_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = 0x70726f6265ULL };
+	__u64 val, wrote;
+	struct dpa_got got;
+
+	if (!ready() || dpa_run(obj, cfg_fd, "dpa_probe_read", &c, &val,
+				&wrote, &got))
+		return;
+	test_info("bpf_probe_read_kernel(dst = canary), MOAT off: canary 0x%llx -> 0x%llx",
+		  (unsigned long long)val, (unsigned long long)wrote);
+	ASSERT_EQ(c.result, 0, "bpf_probe_read_kernel() succeeded");
+	ASSERT_EQ(wrote, c.write_val, "the canary holds the value written");
+}
+
+/*
+ * Isolated: contained(), and nothing of the canary reached the maps or
+ * buffers either.
+ */
+static void dpa_contained(const char *name)
+{
+	int m = bpf_object__find_map_fd_by_name(mobj, "dpa_map");
+	struct attack_cfg c = {};
+	__u64 addr, val, wrote, v = 0;
+	struct dpa_got got;
+	__u32 key = 0;
+
+	if (!moat_ready())
+		return;
+	bpf_map_update_elem(m, &key, &v, BPF_ANY);
+	if (canary(&addr, &val) || dpa_hash_setup(mobj, val))
+		return;
+	contained(name, 0);
+	if (dpa_run(mobj, mcfg_fd, name, &c, &val, &wrote, &got))
+		return;
+	bpf_map_lookup_elem(m, &key, &v);
+	ASSERT_EQ(wrote, val, "canary");
+	ASSERT_EQ(c.ran, 0, "terminated again");
+	ASSERT_EQ(got.n, 0, "nothing sent to the ring or perf buffer");
+	ASSERT_EQ(v, 0, "dpa_map unchanged");
+}
+
+static void test_helper_load_bytes_dst_moat_on(void)
+{
+	dpa_contained("dpa_load_bytes");
+}
+
+static void test_helper_update_src_moat_on(void)
+{
+	dpa_contained("dpa_update_src");
+}
+
+static void test_helper_lookup_key_moat_on(void)
+{
+	dpa_contained("dpa_lookup_key");
+}
+
+static void test_helper_ringbuf_output_moat_on(void)
+{
+	dpa_contained("dpa_ringbuf_output");
+}
+
+static void test_helper_perf_output_moat_on(void)
+{
+	dpa_contained("dpa_perf_output");
+}
+
+static void test_helper_probe_read_dst_moat_on(void)
+{
+	dpa_contained("dpa_probe_read");
+}
+
+/*
+ * Forged maps, isolated only (MOAT off the kernel would follow the fake's
+ * or the array's words as its own pointers): a struct bpf_map in a map
+ * value, and a real map of another type than the helper takes.
+ */
+static void test_helper_fake_map_moat_on(void)
+{
+	dpa_contained("dpa_fake_map");
+}
+
+static void test_helper_wrong_map_moat_on(void)
+{
+	dpa_contained("dpa_wrong_map");
+}
+
+/*
  * sk_prot_read: the socket MOAT gives a program that reads socket fields
  * is a copy of what it may read, not of struct sock_common and its
  * pointers.  With MOAT off the program reads the real socket's skc_prot
@@ -1695,6 +1959,18 @@ int main(void)
 	RUN_TEST("attack", test_sk_prot_read_moat_on);
 	RUN_TEST("attack", test_helper_deputy_moat_off);
 	RUN_TEST("attack", test_helper_deputy_moat_on);
+	RUN_TEST("attack", test_helper_load_bytes_dst_moat_off);
+	RUN_TEST("attack", test_helper_load_bytes_dst_moat_on);
+	RUN_TEST("attack", test_helper_update_src_moat_off);
+	RUN_TEST("attack", test_helper_update_src_moat_on);
+	RUN_TEST("attack", test_helper_lookup_key_moat_off);
+	RUN_TEST("attack", test_helper_lookup_key_moat_on);
+	RUN_TEST("attack", test_helper_ringbuf_output_moat_off);
+	RUN_TEST("attack", test_helper_ringbuf_output_moat_on);
+	RUN_TEST("attack", test_helper_perf_output_moat_off);
+	RUN_TEST("attack", test_helper_perf_output_moat_on);
+	RUN_TEST("attack", test_helper_probe_read_dst_moat_off);
+	RUN_TEST("attack", test_helper_probe_read_dst_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);
@@ -1704,6 +1980,9 @@ int main(void)
 	RUN_TEST("attack", test_gate_hijack_moat_on);
 	RUN_TEST("attack", test_fault_stack_spray_moat_on);
 	RUN_TEST("attack", test_violation_reported);
+	/* Last: a kernel without the gate's map check does not survive them. */
+	RUN_TEST("attack", test_helper_fake_map_moat_on);
+	RUN_TEST("attack", test_helper_wrong_map_moat_on);
 	if (mobj)
 		bpf_object__close(mobj);
 	if (obj)
