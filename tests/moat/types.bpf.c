@@ -48,6 +48,38 @@ int rtp_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/*
+ * Local dynptrs: over a map value, read and written through the dynptr
+ * helpers (the helper gate checks the dynptr and the memory it points to).
+ * Returns what it read back plus what it wrote, or an error number.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[2]);
+} dynptr_buf SEC(".maps");
+
+SEC("socket")
+int sf_dynptr(struct __sk_buff *skb)
+{
+	__u64 out = 0, in = 1000, *buf;
+	struct bpf_dynptr d;
+	__u32 key = 0;
+
+	buf = bpf_map_lookup_elem(&dynptr_buf, &key);
+	if (!buf)
+		return 1;
+	buf[0] = skb->len;
+	if (bpf_dynptr_from_mem(buf, 16, 0, &d))
+		return 2;
+	if (bpf_dynptr_write(&d, 8, &in, sizeof(in), 0))
+		return 3;
+	if (bpf_dynptr_read(&out, sizeof(out), &d, 0, 0))
+		return 4;
+	return out + buf[1];
+}
+
 char LICENSE[] SEC("license") = "GPL";
 
 /*

@@ -1061,6 +1061,29 @@ static void test_copying_maps_isolated(void)
 	ASSERT_EQ(record, want, "ring buffer record");
 }
 
+/* Local dynptrs give the same result plain and isolated. */
+static void test_dynptr_identical(void)
+{
+	struct bpf_object *obj;
+	long long ret[2];
+	int iso;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (iso = 0; iso < 2; iso++) {
+		obj = load_one("sf_dynptr", iso);
+		if (!obj)
+			return;
+		ret[iso] = run_sf(obj, "sf_dynptr");
+		bpf_object__close(obj);
+	}
+	/* skb->len of a 64-byte test packet: 50, past its Ethernet header. */
+	ASSERT_EQ(ret[0], 50 + 1000, "verdict plain (skb->len + 1000)");
+	ASSERT_EQ(ret[1], ret[0], "verdict isolated");
+}
+
 /* Collects up to 8 ring buffer records of 8 bytes. */
 struct rb_records {
 	__u64 v[8];
@@ -1214,6 +1237,7 @@ int main(void)
 	RUN_TEST("moat", test_nopre_hash_maps_identical);
 	RUN_TEST("moat", test_lpm_trie_identical);
 	RUN_TEST("moat", test_copying_maps_isolated);
+	RUN_TEST("moat", test_dynptr_identical);
 	RUN_TEST("moat", test_nested_isolated_runs);
 	RUN_TEST("moat", test_ringbuf_reserve_identical);
 	RUN_TEST("moat", test_ringbuf_outside_moat_memory);
