@@ -45,6 +45,36 @@ int sk_helper4(struct __sk_buff *skb)
 	       bpf_get_prandom_u32() ^ bpf_get_prandom_u32();
 }
 
+/*
+ * Helpers whose arguments the gate checks: a hash lookup (the map, and
+ * the key in BPF memory) and a packet load (the context, and the buffer
+ * with its size).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} micro_hash SEC(".maps");
+
+SEC("socket")
+int sk_hash(struct __sk_buff *skb)
+{
+	__u32 key = 1;
+	__u64 *v = bpf_map_lookup_elem(&micro_hash, &key);
+
+	return v ? *v : 0;
+}
+
+SEC("socket")
+int sk_load(struct __sk_buff *skb)
+{
+	__u64 buf = 0;
+
+	bpf_skb_load_bytes(skb, 0, &buf, sizeof(buf));
+	return buf;
+}
+
 SEC("xdp")
 int xdp_nop(struct xdp_md *ctx)
 {

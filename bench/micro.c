@@ -79,6 +79,8 @@ int main(int argc, char **argv)
 		{ .prog = "sk_map", .test_run = 1 },
 		{ .prog = "sk_helper1", .test_run = 1 },
 		{ .prog = "sk_helper4", .test_run = 1 },
+		{ .prog = "sk_hash", .test_run = 1 },
+		{ .prog = "sk_load", .test_run = 1 },
 		{ .prog = "xdp_nop", .test_run = 1 },
 		{ .prog = "cg_nop", .test_run = 1 },
 		{ .prog = "tp_nop" },

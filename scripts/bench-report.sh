@@ -96,6 +96,9 @@ END {
 		if (wl[k] == "micro" && cs[k] == "sk_helper1") {
 			h1 = dcyc; h1_ins = dins
 		}
+		if (wl[k] == "micro" && cs[k] == "sk_hash") {
+			hc = dcyc; hc_ins = dins
+		}
 	}
 	printf "\n== summary: modelled overhead on PKS hardware vs the paper ==\n"
 	printf "%-11s %10s %10s %12s\n", "workload", "mean (c)", "max (c)", "paper mean"
@@ -103,6 +106,8 @@ END {
 		printf "%-11s %9.0fc %10s %11sc  (socket filter entry/exit: +%.0f instructions)\n", "entry/exit", entry, "", fig["micro entry"], entry_ins
 	if (h1_ins != "")
 		printf "%-11s %9.0fc %10s %12s  (one helper call through the gate: +%.0f instructions)\n", "helper", h1 - entry, "", "-", h1_ins - entry_ins
+	if (hc_ins != "")
+		printf "%-11s %9.0fc %10s %12s  (a hash lookup, map and key checked: +%.0f instructions)\n", "checked", hc - entry, "", "-", hc_ins - entry_ins
 	for (w in cnt)
 		printf "%-11s %+9.1f%% %+9.1f%% %+11.1f%%\n", w, sum[w] / cnt[w], mx[w], pcnt[w] ? psum[w] / pcnt[w] : 0
 }' "$wall" "$icount" | tee "$out/report.txt"

@@ -80,6 +80,21 @@ int sf_dynptr(struct __sk_buff *skb)
 	return out + buf[1];
 }
 
+/*
+ * A helper taking a kernel object (ARG_PTR_TO_BTF_ID): the gate could not
+ * tell a real task_struct from a fake one, so this is refused isolated.
+ */
+struct task_struct;
+
+SEC("kprobe/__x64_sys_getppid")
+int kp_task_stack(void *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 buf[4];
+
+	return bpf_get_task_stack(t, buf, sizeof(buf), 0);
+}
+
 char LICENSE[] SEC("license") = "GPL";
 
 /*

@@ -1209,6 +1209,17 @@ static void test_ringbuf_dynptr_refused(void)
 	check_isolation_refused("sf_rb_dynptr", "into dynptrs");
 }
 
+/* Helpers taking kernel objects are refused isolated. */
+static void test_btf_object_helper_refused(void)
+{
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	check_isolation_refused("kp_task_stack",
+				"bpf_get_task_stack() takes a kernel object");
+}
+
 static void test_kprobe_raw_tp_moat_off(void)
 {
 	run_types(0);
@@ -1238,6 +1249,7 @@ int main(void)
 	RUN_TEST("moat", test_lpm_trie_identical);
 	RUN_TEST("moat", test_copying_maps_isolated);
 	RUN_TEST("moat", test_dynptr_identical);
+	RUN_TEST("moat", test_btf_object_helper_refused);
 	RUN_TEST("moat", test_nested_isolated_runs);
 	RUN_TEST("moat", test_ringbuf_reserve_identical);
 	RUN_TEST("moat", test_ringbuf_outside_moat_memory);
