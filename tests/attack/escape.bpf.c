@@ -811,4 +811,25 @@ int dpa_wrong_map(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * NULL with a size: bpf_snprintf() takes NULL for an output of size 0
+ * only; the verifier sees a stack buffer of 8.  Without the gate's check
+ * the helper would write at address 0: no MOAT-off run.
+ */
+SEC("socket")
+int dpa_null_out(struct __sk_buff *skb)
+{
+	static const char fmt[] = "moat";
+	struct attack_cfg *c = cfg();
+	char buf[8] = {};
+	char *out;
+
+	if (!c)
+		return 0;
+	out = buf + bpf_moat_test_escape(0 - addr_of(c, buf));
+	c->result = bpf_snprintf(out, sizeof(buf), fmt, NULL, 0);
+	c->ran = 1;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -1534,6 +1534,12 @@ static void test_helper_wrong_map_moat_on(void)
 	dpa_contained("dpa_wrong_map");
 }
 
+/* NULL where the helper takes it only with size 0, isolated only. */
+static void test_helper_null_sized_moat_on(void)
+{
+	dpa_contained("dpa_null_out");
+}
+
 /*
  * sk_prot_read: the socket MOAT gives a program that reads socket fields
  * is a copy of what it may read, not of struct sock_common and its
@@ -1983,6 +1989,7 @@ int main(void)
 	/* Last: a kernel without the gate's map check does not survive them. */
 	RUN_TEST("attack", test_helper_fake_map_moat_on);
 	RUN_TEST("attack", test_helper_wrong_map_moat_on);
+	RUN_TEST("attack", test_helper_null_sized_moat_on);
 	if (mobj)
 		bpf_object__close(mobj);
 	if (obj)
