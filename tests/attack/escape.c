@@ -1417,34 +1417,29 @@ static void test_helper_lookup_key_moat_off(void)
 		  "the lookup used the canary's value as its key");
 }
 
-static void test_helper_ringbuf_output_moat_off(void)
+/* MOAT off, helper attack @name sends the canary's value to user space. */
+static void leak_attack(const char *name, const char *what)
 {
 	struct attack_cfg c = {};
 	__u64 val, wrote;
 	struct dpa_got got;
 
-	if (!ready() || dpa_run(obj, cfg_fd, "dpa_ringbuf_output", &c, &val,
-				&wrote, &got))
+	if (!ready() || dpa_run(obj, cfg_fd, name, &c, &val, &wrote, &got))
 		return;
-	test_info("bpf_ringbuf_output(data = canary), MOAT off: %d records, 0x%llx",
-		  got.n, (unsigned long long)got.val);
-	ASSERT_EQ(got.n, 1, "one record in the ring buffer");
-	ASSERT_EQ(got.val, val, "the record holds the canary's value");
+	test_info("%s(data = canary), MOAT off: %d %ss, 0x%llx", name, got.n,
+		  what, (unsigned long long)got.val);
+	ASSERT_EQ(got.n, 1, what);
+	ASSERT_EQ(got.val, val, "it holds the canary's value");
+}
+
+static void test_helper_ringbuf_output_moat_off(void)
+{
+	leak_attack("dpa_ringbuf_output", "ring buffer record");
 }
 
 static void test_helper_perf_output_moat_off(void)
 {
-	struct attack_cfg c = {};
-	__u64 val, wrote;
-	struct dpa_got got;
-
-	if (!ready() || dpa_run(obj, cfg_fd, "dpa_perf_output", &c, &val,
-				&wrote, &got))
-		return;
-	test_info("bpf_perf_event_output(data = canary), MOAT off: %d samples, 0x%llx",
-		  got.n, (unsigned long long)got.val);
-	ASSERT_EQ(got.n, 1, "one sample in the perf buffer");
-	ASSERT_EQ(got.val, val, "the sample holds the canary's value");
+	leak_attack("dpa_perf_output", "perf buffer sample");
 }
 
 static void test_helper_probe_read_dst_moat_off(void)
