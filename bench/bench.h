@@ -109,6 +109,14 @@ static inline struct bpf_object *bench_load(const char *name, int iso)
 		bpf_object__close(obj);
 		return NULL;
 	}
+	/* The checks MOAT put before each isolated program's calls. */
+	bpf_object__for_each_program(p, obj)
+		if (iso && bpf_program__fd(p) >= 0)
+			printf("C %s %s calls=%lld scalar=%lld gated=%lld\n",
+			       name, bpf_program__name(p),
+			       fdinfo(bpf_program__fd(p), "moat_calls"),
+			       fdinfo(bpf_program__fd(p), "moat_scalar_checks"),
+			       fdinfo(bpf_program__fd(p), "moat_gated_args"));
 	return obj;
 }
 

@@ -48,6 +48,14 @@ BEGIN {
 	ipc = cost["ipc"]
 }
 FNR == 1 { file++ }
+/^C / && file == 2 {
+	ck = $2 " " $3
+	if (!(ck in ccalls))
+		corder[++nc] = ck
+	ccalls[ck] = kv($0, "calls"); cscalar[ck] = kv($0, "scalar")
+	cgated[ck] = kv($0, "gated")
+	next
+}
 /^R / {
 	key = $2 " " $3
 	if (file == 1) {
@@ -98,6 +106,16 @@ END {
 		}
 		if (wl[k] == "micro" && cs[k] == "sk_hash") {
 			hc = dcyc; hc_ins = dins
+		}
+	}
+	if (nc) {
+		printf "\n== checks per isolated program (paper Table 8: #Helper, DPA checks) ==\n"
+		printf "%-10s %-12s %6s %14s %11s | %8s\n", "object", "program", "calls", "scalar checks", "gated args", "paper"
+		for (i = 1; i <= nc; i++) {
+			k = corder[i]; split(k, a, " ")
+			pn = a[2]; sub(/^sf_/, "", pn)
+			p = ("checks " pn) in fig ? fig["checks " pn] : "-"
+			printf "%-10s %-12s %6s %14s %11s | %8s\n", a[1], a[2], ccalls[k], cscalar[k], cgated[k], p
 		}
 	}
 	printf "\n== summary: modelled overhead on PKS hardware vs the paper ==\n"

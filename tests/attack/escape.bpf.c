@@ -832,4 +832,54 @@ int dpa_null_out(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * Scalar-argument attacks: a size or offset the verifier believes is a
+ * constant and is not.  The memory the helper gets was checked for the
+ * size the verifier saw; the bytes beyond it are someone else's, here the
+ * second element of dpa_pair.  No pointer is forged: the gate's memory
+ * check passes, only the comparison with the verifier's bounds fails.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} dpa_pair SEC(".maps");
+
+/* bpf_skb_load_bytes(to = element 0, len = "8"): 8 + cfg->write_val. */
+SEC("socket")
+int dpa_forged_size(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u32 key = 0;
+	__u64 *v;
+
+	if (!c)
+		return 0;
+	v = bpf_map_lookup_elem(&dpa_pair, &key);
+	if (!v)
+		return 0;
+	c->result = bpf_skb_load_bytes(skb, 0, v,
+				       8 + bpf_moat_test_escape(c->write_val));
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * bpf_xdp_adjust_tail(delta = "0"): cfg->write_val.  The verifier believes
+ * the program leaves the packet's length alone.
+ */
+SEC("xdp")
+int dpa_adjust_tail(struct xdp_md *ctx)
+{
+	struct attack_cfg *c = cfg();
+
+	if (!c)
+		return XDP_PASS;
+	c->result = bpf_xdp_adjust_tail(ctx,
+					(int)bpf_moat_test_escape(c->write_val));
+	c->ran = 1;
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

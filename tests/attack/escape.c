@@ -138,14 +138,20 @@ static long long btf_offset(const char *type, const char *member)
  * Run program @name of @o once on a 64-byte packet (a raw tracepoint
  * program: on two zero arguments) with @cfg in map @map: 0 or -errno.  The program's return value goes to @retval.
  */
+/* Length of the packet the last run_in() gave back. */
+static __u32 run_len_out;
+
 static int run_in(struct bpf_object *o, int map, const char *name,
 		  struct attack_cfg *cfg, __u32 *retval)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(o, name);
 	unsigned char pkt[64] = { [12] = 0x08 };	/* IPv4 ethertype */
+	unsigned char out[256];
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = pkt,
 		.data_size_in = sizeof(pkt),
+		.data_out = out,
+		.data_size_out = sizeof(out),
 		.repeat = 1,
 	);
 	__u64 args[2] = {};
@@ -158,6 +164,8 @@ static int run_in(struct bpf_object *o, int map, const char *name,
 	if (bpf_program__type(prog) == BPF_PROG_TYPE_RAW_TRACEPOINT) {
 		opts.data_in = NULL;
 		opts.data_size_in = 0;
+		opts.data_out = NULL;
+		opts.data_size_out = 0;
 		opts.repeat = 0;
 		opts.ctx_in = args;
 		opts.ctx_size_in = sizeof(args);
@@ -170,6 +178,7 @@ static int run_in(struct bpf_object *o, int map, const char *name,
 		return err;
 	if (retval)
 		*retval = opts.retval;
+	run_len_out = opts.data_size_out;
 	return bpf_map_lookup_elem(map, &key, cfg) ? -errno : 0;
 }
 
@@ -1536,6 +1545,125 @@ static void test_helper_null_sized_moat_on(void)
 }
 
 /*
+ * Forged scalars.  dpa_forged_size passes bpf_skb_load_bytes() element 0
+ * of dpa_pair with a length the verifier believes is 8: with 16 the
+ * packet's bytes 8-15 land in element 1.  The pointer is genuine and the
+ * 16 bytes are BPF memory, so only the check of the length against the
+ * verifier's bounds (Dynamic Parameter Auditing) can stop it.
+ */
+#define DPA_PAIR_MARK	0x7061697231ULL	/* "pair1" */
+/* Bytes 8-15 of run_in()'s packet past its Ethernet header: zeros. */
+#define DPA_PAIR_PKT	0ULL
+
+/* Reset dpa_pair of @o (@put) or read it into @pair. */
+static int dpa_pair_io(struct bpf_object *o, __u64 *pair, int put)
+{
+	int m = bpf_object__find_map_fd_by_name(o, "dpa_pair");
+	__u32 k;
+
+	for (k = 0; k < 2; k++) {
+		if (put)
+			pair[k] = k ? DPA_PAIR_MARK : 0;
+		if (m < 0 || (put ? bpf_map_update_elem(m, &k, &pair[k], BPF_ANY) :
+				    bpf_map_lookup_elem(m, &k, &pair[k]))) {
+			test_fail("%s dpa_pair", put ? "setting" : "reading");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void test_helper_forged_size_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = 8 };
+	__u64 pair[2];
+
+	if (!ready() || dpa_pair_io(obj, pair, 1) ||
+	    run("dpa_forged_size", &c) || dpa_pair_io(obj, pair, 0))
+		return;
+	test_info("bpf_skb_load_bytes(len = 8 + 8), MOAT off: element 1 0x%llx -> 0x%llx",
+		  DPA_PAIR_MARK, (unsigned long long)pair[1]);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result, 0, "bpf_skb_load_bytes() succeeded");
+	ASSERT_EQ(pair[1], DPA_PAIR_PKT,
+		  "element 1 holds packet bytes 8-15, past the 8 checked");
+}
+
+static void test_helper_forged_size_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = 0 };
+	const char *name = "dpa_forged_size";
+	__u64 pair[2];
+	long long v0;
+	__u32 ret = 1;
+
+	if (!moat_ready())
+		return;
+	/* The length the verifier saw: runs to the end, element 1 untouched. */
+	if (dpa_pair_io(mobj, pair, 1) ||
+	    run_in(mobj, mcfg_fd, name, &c, &ret) || dpa_pair_io(mobj, pair, 0))
+		return;
+	ASSERT_EQ(c.ran, 1, "with len 8 + 0, the program runs to the end");
+	ASSERT_EQ(pair[1], DPA_PAIR_MARK, "element 1 with len 8 + 0");
+	c.write_val = 8;
+	v0 = violations(name);
+	fresh_log_window();
+	if (dpa_pair_io(mobj, pair, 1) ||
+	    run_in(mobj, mcfg_fd, name, &c, &ret) || dpa_pair_io(mobj, pair, 0))
+		return;
+	test_info("bpf_skb_load_bytes(len = 8 + 8), MOAT on: ran %llu, verdict %u, elements 0x%llx 0x%llx, violations %lld -> %lld",
+		  (unsigned long long)c.ran, ret, (unsigned long long)pair[0],
+		  (unsigned long long)pair[1], v0, violations(name));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(ret, 0, "safe verdict (drop)");
+	ASSERT_EQ(pair[0], 0, "element 0 unchanged");
+	ASSERT_EQ(pair[1], DPA_PAIR_MARK, "element 1 unchanged");
+	ASSERT_EQ(violations(name), v0 + 1, "moat_violations");
+	ASSERT_TRUE(file_has("/dev/kmsg", "'dpa_forged_size'",
+			     "argument 4 (0x10) to bpf_skb_load_bytes outside the verifier's bounds",
+			     1), "kernel log line names the argument");
+}
+
+/*
+ * dpa_adjust_tail moves the end of an XDP packet by a delta the verifier
+ * believes is 0: MOAT off the packet shrinks, isolated the program ends
+ * before the helper runs.
+ */
+static void test_helper_adjust_tail_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = -16 };
+	__u32 ret = 0;
+
+	if (!ready() || run_in(obj, cfg_fd, "dpa_adjust_tail", &c, &ret))
+		return;
+	test_info("bpf_xdp_adjust_tail(delta = -16), MOAT off: verdict %u, packet 64 -> %u bytes",
+		  ret, run_len_out);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result, 0, "bpf_xdp_adjust_tail() succeeded");
+	ASSERT_EQ(run_len_out, 64 - 16, "packet length after the run");
+}
+
+static void test_helper_adjust_tail_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = -16 };
+	const char *name = "dpa_adjust_tail";
+	long long v0;
+	__u32 ret = 1;
+
+	if (!moat_ready())
+		return;
+	v0 = violations(name);
+	if (run_in(mobj, mcfg_fd, name, &c, &ret))
+		return;
+	test_info("bpf_xdp_adjust_tail(delta = -16), MOAT on: ran %llu, verdict %u, packet 64 -> %u bytes",
+		  (unsigned long long)c.ran, ret, run_len_out);
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(ret, 0, "safe verdict (XDP_ABORTED)");
+	ASSERT_EQ(run_len_out, 64, "packet length unchanged");
+	ASSERT_EQ(violations(name), v0 + 1, "moat_violations");
+}
+
+/*
  * sk_prot_read: the socket MOAT gives a program that reads socket fields
  * is a copy of what it may read, not of struct sock_common and its
  * pointers.  With MOAT off the program reads the real socket's skc_prot
@@ -1972,6 +2100,10 @@ int main(void)
 	RUN_TEST("attack", test_helper_perf_output_moat_on);
 	RUN_TEST("attack", test_helper_probe_read_dst_moat_off);
 	RUN_TEST("attack", test_helper_probe_read_dst_moat_on);
+	RUN_TEST("attack", test_helper_forged_size_moat_off);
+	RUN_TEST("attack", test_helper_forged_size_moat_on);
+	RUN_TEST("attack", test_helper_adjust_tail_moat_off);
+	RUN_TEST("attack", test_helper_adjust_tail_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);

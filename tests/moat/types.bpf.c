@@ -81,6 +81,30 @@ int sf_dynptr(struct __sk_buff *skb)
 }
 
 /*
+ * Arguments the verifier knows as ranges, not constants: the length is 4
+ * or 8 by the packet's length, the offset grows in a loop.  The checks the
+ * JIT puts before an isolated program's calls hold the union of what the
+ * verifier saw on every path, so each run gives the plain result.
+ */
+SEC("socket")
+int sf_dpa_union(struct __sk_buff *skb)
+{
+	__u64 buf, sum = 0;
+	__u32 len = 4;
+	int i;
+
+	if (skb->len > 40)
+		len = 8;
+	for (i = 0; i < 4; i++) {
+		buf = 0;
+		if (bpf_skb_load_bytes(skb, i * 4, &buf, len))
+			return 1;
+		sum = sum * 3 + buf;
+	}
+	return (sum % 1000) * 10 + len;
+}
+
+/*
  * A helper taking a kernel object (ARG_PTR_TO_BTF_ID): the gate could not
  * tell a real task_struct from a fake one, so this is refused isolated.
  */

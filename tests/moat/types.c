@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "test.h"
@@ -1084,6 +1085,232 @@ static void test_dynptr_identical(void)
 	ASSERT_EQ(ret[1], ret[0], "verdict isolated");
 }
 
+/* run_sf() with a packet of @len bytes. */
+static long long run_sf_len(struct bpf_object *obj, const char *name,
+			    unsigned int len)
+{
+	unsigned char pkt[64] = { [12] = 0x08, [20] = 0x31, [27] = 0x72 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+		    .data_size_in = len, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(
+			bpf_object__find_program_by_name(obj, name)), &opts))
+		return -errno;
+	return opts.retval;
+}
+
+#define JIT_HARDEN "/proc/sys/net/core/bpf_jit_harden"
+
+/*
+ * Scalar arguments checked against the verifier's bounds: a call reached
+ * with different values on different paths runs isolated as plain, on
+ * each path (packets of 64 and 48 bytes take the two lengths), also with
+ * constant blinding, which rewrites the program the JIT sees; the
+ * program's fdinfo counts its calls and the compares put before them.
+ */
+static void test_scalar_bounds_identical(void)
+{
+	static const unsigned int lens[] = { 64, 48 };
+	long long ret[3][2], calls = -1, checks = -1;
+	struct bpf_object *obj;
+	int iso, k, fd;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (iso = 0; iso < 3; iso++) {
+		/* Third: isolated, with every constant blinded. */
+		if (iso == 2 && moat_write_file(JIT_HARDEN, "2")) {
+			test_fail("writing " JIT_HARDEN);
+			return;
+		}
+		obj = load_one("sf_dpa_union", !!iso);
+		if (iso == 2)
+			moat_write_file(JIT_HARDEN, "0");
+		if (!obj)
+			return;
+		for (k = 0; k < 2; k++)
+			ret[iso][k] = run_sf_len(obj, "sf_dpa_union", lens[k]);
+		fd = bpf_program__fd(bpf_object__find_program_by_name(obj,
+							"sf_dpa_union"));
+		if (iso == 1) {
+			calls = fdinfo(fd, "moat_calls");
+			checks = fdinfo(fd, "moat_scalar_checks");
+		}
+		bpf_object__close(obj);
+	}
+	test_info("verdicts plain %lld %lld, isolated %lld %lld, blinded %lld %lld; isolated: %lld calls, %lld scalar checks",
+		  ret[0][0], ret[0][1], ret[1][0], ret[1][1], ret[2][0],
+		  ret[2][1], calls, checks);
+	ASSERT_EQ(ret[0][0] % 10, 8, "64-byte packet: length 8 (plain)");
+	ASSERT_EQ(ret[0][1] % 10, 4, "48-byte packet: length 4 (plain)");
+	ASSERT_EQ(ret[1][0], ret[0][0], "64-byte packet: verdict isolated");
+	ASSERT_EQ(ret[1][1], ret[0][1], "48-byte packet: verdict isolated");
+	ASSERT_EQ(ret[2][0], ret[0][0], "64-byte packet: isolated, blinded");
+	ASSERT_EQ(ret[2][1], ret[0][1], "48-byte packet: isolated, blinded");
+	ASSERT_TRUE(calls >= 1, "fdinfo moat_calls");
+	/* Each call: its offset and its length (4 or 8), at least. */
+	ASSERT_TRUE(checks >= 2 * calls, "fdinfo moat_scalar_checks");
+}
+
+#define INSN(c, d, s_, o, i) \
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s_), \
+			    .off = (o), .imm = (i) })
+
+/*
+ * Two paths spill different constants to the stack, which is read back
+ * through a copy of r10 and passed as bpf_skb_load_bytes()'s offset.  The
+ * verifier's precision tracking does not follow a stack read through a
+ * copy of r10: without care it would prune the second path against the
+ * first and note only the first offset, and the check would end a correct
+ * program.  Each packet length takes one path; the verdicts must match.
+ */
+static void test_scalar_bounds_stack_copy(void)
+{
+	const struct bpf_insn insns[] = {
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),	/* r6 = ctx */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 7, 10, 0, 0),	/* r7 = r10 */
+		INSN(BPF_LDX | BPF_W | BPF_MEM, 2, 6, 0, 0),	/* r2 = len */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 1),
+		INSN(BPF_JMP | BPF_JGT | BPF_K, 2, 0, 2, 40),
+		INSN(BPF_STX | BPF_DW | BPF_MEM, 10, 3, -8, 0),	/* fp-8 = 1 */
+		INSN(BPF_JMP | BPF_JA, 0, 0, 2, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 2),
+		INSN(BPF_STX | BPF_DW | BPF_MEM, 10, 3, -8, 0),	/* fp-8 = 2 */
+		INSN(BPF_LDX | BPF_DW | BPF_MEM, 2, 7, -8, 0),	/* via r7 */
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 3, 10, 0, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -16),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, 4),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_skb_load_bytes),
+		INSN(BPF_LDX | BPF_W | BPF_MEM, 0, 10, -16, 0),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	static const unsigned int lens[] = { 64, 48 };
+	unsigned char pkt[64] = { 1, 2, 3, 4, 5, 6, 7, 8, [12] = 0x08,
+				  [14] = 0x45, [15] = 0x11, [16] = 0x22,
+				  [17] = 0x33, [18] = 0x44 };
+	long long ret[2][2], v0 = -1, v1 = -1;
+	int iso, k, fd;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (iso = 0; iso < 2; iso++) {
+		LIBBPF_OPTS(bpf_prog_load_opts, opts,
+			    .prog_flags = iso ? BPF_F_MOAT : 0);
+
+		if (iso)
+			moat_set_mode("1");
+		fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "stack_copy",
+				   "GPL", insns, sizeof(insns) / sizeof(insns[0]),
+				   &opts);
+		moat_set_mode("0");
+		if (fd < 0 || fdinfo(fd, "moat_isolated") != iso) {
+			test_fail("loading the program (isolated %d): %s", iso,
+				  strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		if (iso)
+			v0 = fdinfo(fd, "moat_violations");
+		for (k = 0; k < 2; k++) {
+			LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt,
+				    .data_size_in = lens[k], .repeat = 1);
+
+			ret[iso][k] = bpf_prog_test_run_opts(fd, &run) ?
+				      -errno : (long long)run.retval;
+		}
+		if (iso)
+			v1 = fdinfo(fd, "moat_violations");
+		close(fd);
+	}
+	test_info("verdicts plain %lld %lld, isolated %lld %lld",
+		  ret[0][0], ret[0][1], ret[1][0], ret[1][1]);
+	/* skb->len 50: offset 2; 34: offset 1 (past the Ethernet header). */
+	ASSERT_EQ(ret[0][0], 0x443322, "64-byte packet (plain)");
+	ASSERT_EQ(ret[0][1], 0x44332211, "48-byte packet (plain)");
+	ASSERT_EQ(ret[1][0], ret[0][0], "64-byte packet, isolated");
+	ASSERT_EQ(ret[1][1], ret[0][1], "48-byte packet, isolated");
+	ASSERT_EQ(v1, v0, "moat_violations");
+}
+
+/*
+ * A kfunc's u32 argument is checked on its low half: the verifier tracks
+ * only that half of a register a 32-bit operation defined, and loaded
+ * with BPF_F_TEST_RND_HI32 the upper half is junk.  w1 = (len & 0xff) + 7
+ * passed to bpf_moat_test_u32(), which returns it: isolated as plain.
+ */
+static void test_scalar_bounds_sub32(void)
+{
+	struct bpf_insn insns[] = {
+		INSN(BPF_LDX | BPF_W | BPF_MEM, 2, 1, 0, 0),	/* w2 = len */
+		INSN(BPF_ALU | BPF_AND | BPF_K, 2, 0, 0, 0xff),
+		INSN(BPF_ALU | BPF_ADD | BPF_K, 2, 0, 0, 7),
+		INSN(BPF_ALU | BPF_MOV | BPF_X, 1, 2, 0, 0),
+		INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, 0),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	unsigned char pkt[64] = { [12] = 0x08 };
+	long long ret[2], v0 = -1, v1 = -1, checks = -1;
+	struct btf *btf;
+	int iso, fd, id;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	btf = btf__load_vmlinux_btf();
+	id = libbpf_get_error(btf) ? -1 :
+	     btf__find_by_name_kind(btf, "bpf_moat_test_u32", BTF_KIND_FUNC);
+	btf__free(btf);
+	if (id < 0) {
+		test_fail("bpf_moat_test_u32 in the kernel's BTF");
+		return;
+	}
+	insns[4].imm = id;
+	for (iso = 0; iso < 2; iso++) {
+		LIBBPF_OPTS(bpf_prog_load_opts, opts,
+			    .prog_flags = BPF_F_TEST_RND_HI32 |
+					  (iso ? BPF_F_MOAT : 0));
+		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt,
+			    .data_size_in = sizeof(pkt), .repeat = 1);
+
+		if (iso)
+			moat_set_mode("1");
+		fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "kfunc32",
+				   "GPL", insns, sizeof(insns) / sizeof(insns[0]),
+				   &opts);
+		moat_set_mode("0");
+		if (fd < 0 || fdinfo(fd, "moat_isolated") != iso) {
+			test_fail("loading the program (isolated %d): %s", iso,
+				  strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		if (iso) {
+			v0 = fdinfo(fd, "moat_violations");
+			checks = fdinfo(fd, "moat_scalar_checks");
+		}
+		ret[iso] = bpf_prog_test_run_opts(fd, &run) ? -errno :
+			   (long long)run.retval;
+		if (iso)
+			v1 = fdinfo(fd, "moat_violations");
+		close(fd);
+	}
+	test_info("verdicts plain %lld, isolated %lld (%lld scalar checks)",
+		  ret[0], ret[1], checks);
+	/* skb->len of a 64-byte test packet: 50. */
+	ASSERT_EQ(ret[0], 50 + 7, "verdict plain");
+	ASSERT_EQ(ret[1], ret[0], "verdict isolated");
+	ASSERT_TRUE(checks >= 2, "the argument is checked (its range)");
+	ASSERT_EQ(v1, v0, "moat_violations");
+}
+
 /* Collects up to 8 ring buffer records of 8 bytes. */
 struct rb_records {
 	__u64 v[8];
@@ -1249,6 +1476,9 @@ int main(void)
 	RUN_TEST("moat", test_lpm_trie_identical);
 	RUN_TEST("moat", test_copying_maps_isolated);
 	RUN_TEST("moat", test_dynptr_identical);
+	RUN_TEST("moat", test_scalar_bounds_identical);
+	RUN_TEST("moat", test_scalar_bounds_sub32);
+	RUN_TEST("moat", test_scalar_bounds_stack_copy);
 	RUN_TEST("moat", test_btf_object_helper_refused);
 	RUN_TEST("moat", test_nested_isolated_runs);
 	RUN_TEST("moat", test_ringbuf_reserve_identical);
