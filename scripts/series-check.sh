@@ -116,7 +116,7 @@ for p in "${patches[@]}"; do
 	done
 	# From the kernel tree, as checkpatch expects (elsewhere it misreads).
 	cp=$(cd "$SRC" && ./scripts/checkpatch.pl --no-tree --no-signoff \
-		--ignore FILE_PATH_CHANGES "$SC/patches/$p" 2>&1 | grep '^total:')
+		--ignore FILE_PATH_CHANGES "$SC/patches/$p" 2>&1 | grep '^total:' || true)
 	e=$(sed -n 's/.*total: \([0-9]*\) errors.*/\1/p' <<<"$cp")
 	wn=$(sed -n 's/.*errors, \([0-9]*\) warnings.*/\1/p' <<<"$cp")
 	line+="  checkpatch: ${e:-?} errors, ${wn:-?} warnings"
