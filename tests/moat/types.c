@@ -1159,6 +1159,32 @@ static void test_scalar_bounds_identical(void)
 			    .off = (o), .imm = (i) })
 
 /*
+ * Load socket filter @insns (@n instructions) with @flags, isolated when
+ * @iso: its fd, or -1 after a FAIL.
+ */
+static int load_insns(const struct bpf_insn *insns, size_t n, __u32 flags,
+		      int iso)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .prog_flags = flags | (iso ? BPF_F_MOAT : 0));
+	int fd;
+
+	if (iso)
+		moat_set_mode("1");
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "raw", "GPL", insns, n,
+			   &opts);
+	moat_set_mode("0");
+	if (fd < 0 || fdinfo(fd, "moat_isolated") != iso) {
+		test_fail("loading the program (isolated %d): %s", iso,
+			  strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * Two paths spill different constants to the stack, which is read back
  * through a copy of r10 and passed as bpf_skb_load_bytes()'s offset.  The
  * verifier's precision tracking does not follow a stack read through a
@@ -1199,22 +1225,9 @@ static void test_scalar_bounds_stack_copy(void)
 		return;
 	}
 	for (iso = 0; iso < 2; iso++) {
-		LIBBPF_OPTS(bpf_prog_load_opts, opts,
-			    .prog_flags = iso ? BPF_F_MOAT : 0);
-
-		if (iso)
-			moat_set_mode("1");
-		fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "stack_copy",
-				   "GPL", insns, sizeof(insns) / sizeof(insns[0]),
-				   &opts);
-		moat_set_mode("0");
-		if (fd < 0 || fdinfo(fd, "moat_isolated") != iso) {
-			test_fail("loading the program (isolated %d): %s", iso,
-				  strerror(errno));
-			if (fd >= 0)
-				close(fd);
+		fd = load_insns(insns, sizeof(insns) / sizeof(insns[0]), 0, iso);
+		if (fd < 0)
 			return;
-		}
 		if (iso)
 			v0 = fdinfo(fd, "moat_violations");
 		for (k = 0; k < 2; k++) {
@@ -1273,25 +1286,13 @@ static void test_scalar_bounds_sub32(void)
 	}
 	insns[4].imm = id;
 	for (iso = 0; iso < 2; iso++) {
-		LIBBPF_OPTS(bpf_prog_load_opts, opts,
-			    .prog_flags = BPF_F_TEST_RND_HI32 |
-					  (iso ? BPF_F_MOAT : 0));
 		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt,
 			    .data_size_in = sizeof(pkt), .repeat = 1);
 
-		if (iso)
-			moat_set_mode("1");
-		fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "kfunc32",
-				   "GPL", insns, sizeof(insns) / sizeof(insns[0]),
-				   &opts);
-		moat_set_mode("0");
-		if (fd < 0 || fdinfo(fd, "moat_isolated") != iso) {
-			test_fail("loading the program (isolated %d): %s", iso,
-				  strerror(errno));
-			if (fd >= 0)
-				close(fd);
+		fd = load_insns(insns, sizeof(insns) / sizeof(insns[0]),
+				BPF_F_TEST_RND_HI32, iso);
+		if (fd < 0)
 			return;
-		}
 		if (iso) {
 			v0 = fdinfo(fd, "moat_violations");
 			checks = fdinfo(fd, "moat_scalar_checks");
