@@ -57,3 +57,8 @@ if ! kmake -j"$JOBS" bzImage > "$KOUT.log" 2>&1; then
 	die "kernel build failed (full log: $KOUT.log)"
 fi
 msg "kernel built in $(( $(date +%s) - start )) s: ${KOUT#$TOP/}/arch/x86/boot/bzImage"
+# Every map operations table and iterator description in the critical pages.
+if grep -q '^CONFIG_BPF_MOAT=y' "$KOUT/.config"; then
+	"$TOP/scripts/cop-check.sh" "$KOUT/System.map" >&2 ||
+		die "a critical object is not __bpf_critical (see above)"
+fi

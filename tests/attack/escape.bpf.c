@@ -770,6 +770,24 @@ int dpa_probe_read(void *ctx)
 }
 
 /*
+ * bpf_probe_read_kernel() of cfg->target into the stack, kept in scratch:
+ * no escape, what any tracing program may do.
+ */
+SEC("raw_tp/sys_enter")
+int cop_probe_read(void *ctx)
+{
+	struct attack_cfg *c = cfg();
+	__u64 buf = 0;
+
+	if (!c)
+		return 0;
+	c->result = bpf_probe_read_kernel(&buf, 8, (void *)c->target);
+	c->scratch = buf;
+	c->ran = 1;
+	return 0;
+}
+
+/*
  * A forged map: a struct bpf_map built in a map value (the pattern of
  * CVE-2021-34866), passed where the verifier saw dpa_map.  Its ops would be
  * the attacker's: no MOAT-off run.

@@ -1322,6 +1322,34 @@ static void dpa_perf_sample(void *ctx, int cpu, void *data, __u32 size)
 }
 
 /*
+ * Run helper attack @name of @o at c->target; what it sent to user space
+ * (ring or perf buffer) goes to @got, its verdict to @ret.
+ */
+static int dpa_run_at(struct bpf_object *o, int map, const char *name,
+		      struct attack_cfg *c, struct dpa_got *got, __u32 *ret)
+{
+	int rb = bpf_object__find_map_fd_by_name(o, "dpa_rb");
+	int pb = bpf_object__find_map_fd_by_name(o, "dpa_perf");
+	struct ring_buffer *ring = NULL;
+	struct perf_buffer *perf = NULL;
+	int err;
+
+	memset(got, 0, sizeof(*got));
+	ring = ring_buffer__new(rb, dpa_rb_sample, got, NULL);
+	perf = perf_buffer__new(pb, 1, dpa_perf_sample, NULL, got, NULL);
+	if (libbpf_get_error(ring) || libbpf_get_error(perf)) {
+		test_fail("ring or perf buffer of %s", name);
+		return -1;
+	}
+	err = run_in(o, map, name, c, ret);
+	ring_buffer__consume(ring);
+	perf_buffer__consume(perf);
+	ring_buffer__free(ring);
+	perf_buffer__free(perf);
+	return err;
+}
+
+/*
  * Run helper attack @name of @o with the canary as the target; what the
  * helper wrote there goes to @wrote (the canary is restored), what it
  * read from there to user space (ring or perf buffer) to @got.
@@ -1330,29 +1358,14 @@ static int dpa_run(struct bpf_object *o, int map, const char *name,
 		   struct attack_cfg *c, __u64 *canary_val, __u64 *wrote,
 		   struct dpa_got *got)
 {
-	int rb = bpf_object__find_map_fd_by_name(o, "dpa_rb");
-	int pb = bpf_object__find_map_fd_by_name(o, "dpa_perf");
-	struct ring_buffer *ring = NULL;
-	struct perf_buffer *perf = NULL;
 	__u64 addr, after;
 	__u32 ret = 1;
 	int err;
 
-	memset(got, 0, sizeof(*got));
 	if (canary(&addr, canary_val))
 		return -1;
 	c->target = addr;
-	ring = ring_buffer__new(rb, dpa_rb_sample, got, NULL);
-	perf = perf_buffer__new(pb, 1, dpa_perf_sample, NULL, got, NULL);
-	if (libbpf_get_error(ring) || libbpf_get_error(perf)) {
-		test_fail("ring or perf buffer of %s", name);
-		return -1;
-	}
-	err = run_in(o, map, name, c, &ret);
-	ring_buffer__consume(ring);
-	perf_buffer__consume(perf);
-	ring_buffer__free(ring);
-	perf_buffer__free(perf);
+	err = dpa_run_at(o, map, name, c, got, &ret);
 	if (canary(&addr, &after))
 		return -1;
 	*wrote = after;
@@ -1521,6 +1534,170 @@ static void test_helper_perf_output_moat_on(void)
 static void test_helper_probe_read_dst_moat_on(void)
 {
 	dpa_contained("dpa_probe_read");
+}
+
+/*
+ * Critical object protection, shown on its own: the test facility's
+ * dpa_off makes the helper gate let memory arguments through unchecked,
+ * as if it had missed them, and the helper attacks aim at critical
+ * objects: array_map_ops (a map type's operations) and bpf_map_seq_info
+ * (an iterator's), whose first words are kernel function and table
+ * addresses.  MOAT off the helper copies them out; isolated, the helper
+ * faults on them, copies nothing and the program ends when it returns.
+ */
+#define DPA_OFF "/sys/kernel/debug/moat_test/dpa_off"
+
+struct cop_case {
+	const char *prog;	/* escape.bpf.c */
+	const char *object;	/* the target */
+	const char *first;	/* what its first word points to */
+	int own_copy;		/* the program keeps what it read in scratch */
+};
+
+static const struct cop_case cop_map_ops = {
+	"dpa_update_src", "array_map_ops", "array_map_alloc_check", 0
+};
+static const struct cop_case cop_seq_info = {
+	"dpa_ringbuf_output", "bpf_map_seq_info", "bpf_map_seq_ops", 0
+};
+static const struct cop_case cop_probe_read = {
+	"cop_probe_read", "array_map_ops", "array_map_alloc_check", 1
+};
+
+/* Address of kernel symbol @name in /proc/kallsyms, 0 if none. */
+static __u64 ksym(const char *name)
+{
+	char line[256], sym[128];
+	unsigned long long addr;
+	FILE *f = fopen("/proc/kallsyms", "r");
+	__u64 found = 0;
+	char type;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 &&
+		    !strcmp(sym, name))
+			found = addr;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Run @k's program of @o at its object; what reached user space (dpa_map,
+ * the ring buffer, the program's own copy) goes to @leak.
+ */
+static int cop_run(struct bpf_object *o, int map, const struct cop_case *k,
+		   struct attack_cfg *c, __u64 *leak, __u32 *ret)
+{
+	int m = bpf_object__find_map_fd_by_name(o, "dpa_map");
+	__u64 v = 0;
+	struct dpa_got got;
+	__u32 key = 0;
+
+	c->target = ksym(k->object);
+	if (!c->target || !ksym(k->first)) {
+		test_fail("no %s or %s in /proc/kallsyms", k->object,
+			  k->first);
+		return -1;
+	}
+	if (bpf_map_update_elem(m, &key, &v, BPF_ANY) ||
+	    dpa_run_at(o, map, k->prog, c, &got, ret) ||
+	    bpf_map_lookup_elem(m, &key, &v)) {
+		test_fail("running %s", k->prog);
+		return -1;
+	}
+	*leak = v | got.val | (k->own_copy ? c->scratch : 0);
+	return 0;
+}
+
+static void cop_attack_moat_off(const struct cop_case *k)
+{
+	struct attack_cfg c = {};
+	__u32 ret = 1;
+	__u64 leak;
+
+	if (!ready() || cop_run(obj, cfg_fd, k, &c, &leak, &ret))
+		return;
+	test_info("%s(%s), MOAT off: got 0x%llx (%s is at 0x%llx)", k->prog,
+		  k->object, (unsigned long long)leak, k->first,
+		  (unsigned long long)ksym(k->first));
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result, 0, "the helper succeeded");
+	ASSERT_EQ(leak, ksym(k->first),
+		  "the object's first word reached user space");
+}
+
+static void cop_attack_moat_on(const struct cop_case *k, int dpa_off)
+{
+	long long v0 = violations(k->prog);
+	long long f0 = moat_file_value(MOAT_STATS, "critical_faults");
+	struct attack_cfg c = {};
+	__u32 ret = 1;
+	__u64 leak;
+	int err;
+
+	if (!moat_ready())
+		return;
+	if (moat_file_value(MOAT_STATS, "critical_pages") <= 0) {
+		test_fail("critical objects not protected (critical_pages)");
+		return;
+	}
+	if (dpa_off && moat_write_file(DPA_OFF, "1")) {
+		test_fail("cannot write " DPA_OFF);
+		return;
+	}
+	err = cop_run(mobj, mcfg_fd, k, &c, &leak, &ret);
+	if (dpa_off)
+		moat_write_file(DPA_OFF, "0");
+	if (err)
+		return;
+	test_info("%s(%s), MOAT on%s: ran %llu, verdict %u, got 0x%llx, violations %lld -> %lld, critical_faults %lld -> %lld",
+		  k->prog, k->object, dpa_off ? ", argument checks off" : "",
+		  (unsigned long long)c.ran, ret, (unsigned long long)leak, v0,
+		  violations(k->prog), f0,
+		  moat_file_value(MOAT_STATS, "critical_faults"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated after the helper");
+	ASSERT_EQ(ret, 0, "safe verdict of the terminated program");
+	ASSERT_EQ(leak, 0, "nothing of the object reached user space");
+	ASSERT_EQ(violations(k->prog), v0 + 1, "moat_violations");
+	ASSERT_EQ(moat_file_value(MOAT_STATS, "critical_faults") > f0, 1,
+		  "critical_faults counted");
+}
+
+static void test_helper_cop_map_ops_moat_off(void)
+{
+	cop_attack_moat_off(&cop_map_ops);
+}
+
+static void test_helper_cop_map_ops_moat_on(void)
+{
+	cop_attack_moat_on(&cop_map_ops, 1);
+}
+
+static void test_helper_cop_seq_info_moat_off(void)
+{
+	cop_attack_moat_off(&cop_seq_info);
+}
+
+static void test_helper_cop_seq_info_moat_on(void)
+{
+	cop_attack_moat_on(&cop_seq_info, 1);
+}
+
+/*
+ * No escape needed: bpf_probe_read_kernel() reads any kernel address by
+ * design, but not a critical object from an isolated program (its
+ * copy_from_kernel_nofault() takes the fault's fixup, -EFAULT).
+ */
+static void test_probe_read_critical_moat_off(void)
+{
+	cop_attack_moat_off(&cop_probe_read);
+}
+
+static void test_probe_read_critical_moat_on(void)
+{
+	cop_attack_moat_on(&cop_probe_read, 0);
 }
 
 /*
@@ -2104,6 +2281,12 @@ int main(void)
 	RUN_TEST("attack", test_helper_forged_size_moat_on);
 	RUN_TEST("attack", test_helper_adjust_tail_moat_off);
 	RUN_TEST("attack", test_helper_adjust_tail_moat_on);
+	RUN_TEST("attack", test_helper_cop_map_ops_moat_off);
+	RUN_TEST("attack", test_helper_cop_map_ops_moat_on);
+	RUN_TEST("attack", test_helper_cop_seq_info_moat_off);
+	RUN_TEST("attack", test_helper_cop_seq_info_moat_on);
+	RUN_TEST("attack", test_probe_read_critical_moat_off);
+	RUN_TEST("attack", test_probe_read_critical_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);

@@ -105,6 +105,33 @@ int sf_dpa_union(struct __sk_buff *skb)
 }
 
 /*
+ * One lookup call reached with two maps: the verifier cannot make it the
+ * map's own operation, so the generic bpf_map_lookup_elem() runs, which
+ * calls the operation through map->ops, a critical object.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ops_a SEC(".maps"), ops_b SEC(".maps");
+
+SEC("socket")
+int sf_two_maps(struct __sk_buff *skb)
+{
+	void *map = &ops_a;
+	__u32 key = 0;
+	__u64 *v;
+
+	if (skb->len <= 40)
+		map = &ops_b;
+	/* One call for both maps. */
+	asm volatile("" : "+r"(map));
+	v = bpf_map_lookup_elem(map, &key);
+	return v ? *v : 1;
+}
+
+/*
  * A helper taking a kernel object (ARG_PTR_TO_BTF_ID): the gate could not
  * tell a real task_struct from a fake one, so this is refused isolated.
  */

@@ -1154,6 +1154,56 @@ static void test_scalar_bounds_identical(void)
 	ASSERT_TRUE(checks >= 2 * calls, "fdinfo moat_scalar_checks");
 }
 
+/*
+ * A lookup whose call site sees two maps goes through the generic
+ * bpf_map_lookup_elem(), which reads the map's operations, critical
+ * objects that helpers of isolated programs cannot reach: MOAT does that
+ * load for it (critical_dispatches), and the program runs as plain.
+ */
+static void test_generic_map_helper_isolated(void)
+{
+	static const unsigned int lens[] = { 64, 48 };
+	long long ret[2][2], d0, d1, v = -1;
+	struct bpf_object *obj;
+	__u64 vals[2] = { 111, 222 };
+	__u32 key = 0;
+	int iso, k;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	d0 = moat_file_value(MOAT_STATS, "critical_dispatches");
+	for (iso = 0; iso < 2; iso++) {
+		obj = load_one("sf_two_maps", iso);
+		if (!obj)
+			return;
+		if (bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj,
+					"ops_a"), &key, &vals[0], BPF_ANY) ||
+		    bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj,
+					"ops_b"), &key, &vals[1], BPF_ANY)) {
+			test_fail("filling ops_a, ops_b");
+			bpf_object__close(obj);
+			return;
+		}
+		for (k = 0; k < 2; k++)
+			ret[iso][k] = run_sf_len(obj, "sf_two_maps", lens[k]);
+		if (iso)
+			v = fdinfo(bpf_program__fd(bpf_object__find_program_by_name(
+					obj, "sf_two_maps")), "moat_violations");
+		bpf_object__close(obj);
+	}
+	d1 = moat_file_value(MOAT_STATS, "critical_dispatches");
+	test_info("verdicts plain %lld %lld, isolated %lld %lld; critical_dispatches %lld -> %lld",
+		  ret[0][0], ret[0][1], ret[1][0], ret[1][1], d0, d1);
+	ASSERT_EQ(ret[0][0], 111, "64-byte packet: ops_a's value (plain)");
+	ASSERT_EQ(ret[0][1], 222, "48-byte packet: ops_b's value (plain)");
+	ASSERT_EQ(ret[1][0], ret[0][0], "64-byte packet: isolated");
+	ASSERT_EQ(ret[1][1], ret[0][1], "48-byte packet: isolated");
+	ASSERT_EQ(v, 0, "moat_violations");
+	ASSERT_EQ(d1 - d0, 2, "map->ops loads done for the generic helper");
+}
+
 #define INSN(c, d, s_, o, i) \
 	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s_), \
 			    .off = (o), .imm = (i) })
@@ -1480,6 +1530,7 @@ int main(void)
 	RUN_TEST("moat", test_scalar_bounds_identical);
 	RUN_TEST("moat", test_scalar_bounds_sub32);
 	RUN_TEST("moat", test_scalar_bounds_stack_copy);
+	RUN_TEST("moat", test_generic_map_helper_isolated);
 	RUN_TEST("moat", test_btf_object_helper_refused);
 	RUN_TEST("moat", test_nested_isolated_runs);
 	RUN_TEST("moat", test_ringbuf_reserve_identical);
