@@ -105,30 +105,67 @@ int sf_dpa_union(struct __sk_buff *skb)
 }
 
 /*
- * One lookup call reached with two maps: the verifier cannot make it the
- * map's own operation, so the generic bpf_map_lookup_elem() runs, which
- * calls the operation through map->ops, a critical object.
+ * Map calls reached with two maps: the verifier cannot make them the map's
+ * own operations, so the generic bpf_map_update_elem(), ..._lookup_elem()
+ * and ..._delete_elem() run, which call the operation through map->ops, a
+ * critical object.  Returns what the update stored, found by the lookup,
+ * plus 1000 if the delete removed it.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u64);
 } ops_a SEC(".maps"), ops_b SEC(".maps");
 
+static __always_inline __u64 two_maps(__u64 val, int second)
+{
+	void *map = &ops_a;
+	__u32 key = 7;
+	__u64 *v, got;
+
+	if (second)
+		map = &ops_b;
+	/* One call of each for both maps. */
+	asm volatile("" : "+r"(map));
+	if (bpf_map_update_elem(map, &key, &val, BPF_ANY))
+		return 1;
+	v = bpf_map_lookup_elem(map, &key);
+	if (!v)
+		return 2;
+	got = *v;
+	if (bpf_map_delete_elem(map, &key) || bpf_map_lookup_elem(map, &key))
+		return 3;
+	return got + 1000;
+}
+
 SEC("socket")
 int sf_two_maps(struct __sk_buff *skb)
 {
-	void *map = &ops_a;
-	__u32 key = 0;
-	__u64 *v;
+	int second = skb->len <= 40;
 
-	if (skb->len <= 40)
-		map = &ops_b;
-	/* One call for both maps. */
-	asm volatile("" : "+r"(map));
-	v = bpf_map_lookup_elem(map, &key);
-	return v ? *v : 1;
+	return two_maps(skb->len + (second ? 100 : 0), second);
+}
+
+/*
+ * The same, not isolated, on bpf_trace_printk()'s tracepoint: it runs
+ * inside the helper call of an isolated sf_printk, where the critical
+ * objects are closed.  Counter 9 gets what it returns.
+ */
+SEC("tp/bpf_trace/bpf_trace_printk")
+int tp_two_maps(void *ctx)
+{
+	add(9, two_maps(5, bpf_ktime_get_ns() & 1));
+	return 0;
+}
+
+SEC("socket")
+int sf_printk(struct __sk_buff *skb)
+{
+	static const char fmt[] = "moat cop\n";
+
+	bpf_trace_printk(fmt, sizeof(fmt));
+	return 7;
 }
 
 /*
