@@ -1630,15 +1630,16 @@ static void cop_attack_moat_off(const struct cop_case *k)
 
 static void cop_attack_moat_on(const struct cop_case *k, int dpa_off)
 {
-	long long v0 = violations(k->prog);
-	long long f0 = moat_file_value(MOAT_STATS, "critical_faults");
 	struct attack_cfg c = {};
+	long long v0, f0;
 	__u32 ret = 1;
 	__u64 leak;
 	int err;
 
 	if (!moat_ready())
 		return;
+	v0 = violations(k->prog);
+	f0 = moat_file_value(MOAT_STATS, "critical_faults");
 	if (moat_file_value(MOAT_STATS, "critical_pages") <= 0) {
 		test_fail("critical objects not protected (critical_pages)");
 		return;
