@@ -900,4 +900,107 @@ int dpa_adjust_tail(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/*
+ * Maps whose values hold fields the kernel trusts (a spin lock, a timer, a
+ * kptr).  Isolated programs cannot use them; trusted_addrs, a plain
+ * program (never loaded isolated), uses each as a program may and hands
+ * out the address of each value's data word, for isolated attacks to aim
+ * at.  (clang 14 drops the kptr tag: escape.c creates that map with BTF of
+ * its own.)
+ */
+struct lock_val {
+	struct bpf_spin_lock lock;
+	__u64 data;
+};
+
+struct timer_val {
+	struct bpf_timer timer;
+	__u64 data;
+};
+
+struct kptr_val {
+	__u64 task;		/* struct task_struct __kptr * */
+	__u64 data;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lock_val);
+} trusted_lock_array SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct timer_val);
+} trusted_timer_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lock_val);
+} trusted_lock_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kptr_val);
+} trusted_kptr SEC(".maps");
+
+/* Where trusted_addrs puts the data words' addresses, in map order. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} trusted_out SEC(".maps");
+
+static __always_inline void trusted_out_set(__u32 i, __u64 *data)
+{
+	__u64 *out = bpf_map_lookup_elem(&trusted_out, &i);
+
+	if (out)
+		launder(out, data);
+}
+
+SEC("tc")		/* socket filters may not take spin locks */
+int trusted_addrs(struct __sk_buff *skb)
+{
+	struct timer_val *t;
+	struct lock_val *l;
+	struct kptr_val *k;
+	__u32 key = 0;
+
+	l = bpf_map_lookup_elem(&trusted_lock_array, &key);
+	if (l) {
+		bpf_spin_lock(&l->lock);
+		l->data++;
+		bpf_spin_unlock(&l->lock);
+		trusted_out_set(0, &l->data);
+	}
+	t = bpf_map_lookup_elem(&trusted_timer_hash, &key);
+	if (t) {
+		t->data++;
+		trusted_out_set(1, &t->data);
+	}
+	l = bpf_map_lookup_elem(&trusted_lock_hash, &key);
+	if (l) {
+		bpf_spin_lock(&l->lock);
+		l->data++;
+		bpf_spin_unlock(&l->lock);
+		trusted_out_set(2, &l->data);
+	}
+	k = bpf_map_lookup_elem(&trusted_kptr, &key);
+	if (k) {
+		k->data++;
+		trusted_out_set(3, &k->data);
+	}
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -2176,6 +2176,282 @@ static void test_fault_stack_spray_moat_on(void)
 	ASSERT_EQ(after, before, "canary");
 }
 
+/*
+ * The "NMI executing" word of CPU 0's NMI stack, seven words below its top
+ * (entry_64.S), three below the CS word the test facility gives: set, it
+ * makes the NMI entry code take every NMI for a nested one and drop it.
+ * Run map_write of @o on CPU 0 to write @val there; the caller pins.
+ */
+static int nmi_word_write(struct bpf_object *o, int map, __u64 val,
+			  struct attack_cfg *c, __u32 *ret)
+{
+	__u64 cs;
+	int err = facility_addr(NMI_FILE, &cs);
+
+	if (err)
+		return err;
+	c->target = cs - 3 * 8;
+	c->write_val = val;
+	return run_in(o, map, "map_write", c, ret);
+}
+
+/* Send this CPU an NMI: 0 if the handler got it, else -errno. */
+static int nmi_send(void)
+{
+	int fd = open(NMI_FILE, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void test_nmi_executing_word_moat_off(void)
+{
+	struct attack_cfg c = {};
+	int lost, again;
+	cpu_set_t all;
+
+	if (!ready())
+		return;
+	ASSERT_OK(pin_cpu0(&all), "pin to cpu 0");
+	ASSERT_OK(nmi_word_write(obj, cfg_fd, 1, &c, NULL), "map_write");
+	lost = nmi_send();
+	ASSERT_OK(nmi_word_write(obj, cfg_fd, 0, &c, NULL), "map_write 0");
+	again = nmi_send();
+	sched_setaffinity(0, sizeof(all), &all);
+	test_info("MOAT off: \"NMI executing\" at 0x%llx set: NMI %s; cleared: NMI %s",
+		  (unsigned long long)c.target, lost ? "lost" : "delivered",
+		  again ? "lost" : "delivered");
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(lost, -ETIMEDOUT, "the NMI after the write was dropped");
+	ASSERT_EQ(again, 0, "the NMI after clearing the word was delivered");
+}
+
+static void test_nmi_executing_word_moat_on(void)
+{
+	struct attack_cfg c = {};
+	struct attack_cfg fix = {};
+	long long v0 = violations("map_write");
+	__u32 ret = 1;
+	cpu_set_t all;
+	int nmi;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(pin_cpu0(&all), "pin to cpu 0");
+	ASSERT_OK(nmi_word_write(mobj, mcfg_fd, 1, &c, &ret), "map_write");
+	nmi = nmi_send();
+	/* A kernel that kept the word set would drop NMIs from now on. */
+	if (nmi)
+		nmi_word_write(obj, cfg_fd, 0, &fix, NULL);
+	sched_setaffinity(0, sizeof(all), &all);
+	test_info("MOAT on: \"NMI executing\" at 0x%llx: verdict %u, violations %lld -> %lld, next NMI %s",
+		  (unsigned long long)c.target, ret, v0,
+		  violations("map_write"), nmi ? "lost" : "delivered");
+	ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
+	ASSERT_EQ(ret, 0, "safe verdict");
+	ASSERT_EQ(nmi, 0, "the next NMI was delivered");
+}
+
+/*
+ * Maps whose values hold kernel-trusted fields (escape.bpf.c's trusted_*):
+ * isolated programs are refused them, and their values must be out of an
+ * escaped isolated program's reach too.  trusted_addrs, a plain program,
+ * uses them and gives the address of each value's data word, in the same
+ * page as the lock, timer or kptr.
+ */
+static const char *const trusted_maps[] = {
+	"trusted_lock_array", "trusted_timer_hash", "trusted_lock_hash",
+	"trusted_kptr",
+};
+
+#define TRUSTED_VAL_MAX 4096
+
+/* Run trusted_addrs of obj and fill @addr: 0, or -1 after a FAIL. */
+static int trusted_addrs(__u64 *addr)
+{
+	struct attack_cfg c = {};
+	__u32 key, zero = 0;
+	__u64 val[2] = {};
+	int i, m;
+
+	for (i = 1; i <= 2; i++) {
+		m = bpf_object__find_map_fd_by_name(obj, trusted_maps[i]);
+		if (bpf_map_update_elem(m, &zero, val, BPF_NOEXIST) &&
+		    errno != EEXIST) {
+			test_fail("adding key 0 to %s: %s", trusted_maps[i],
+				  strerror(errno));
+			return -1;
+		}
+	}
+	if (run("trusted_addrs", &c)) {
+		test_fail("running trusted_addrs");
+		return -1;
+	}
+	m = bpf_object__find_map_fd_by_name(obj, "trusted_out");
+	for (key = 0; key < 4; key++) {
+		if (bpf_map_lookup_elem(m, &key, &addr[key]) || !addr[key]) {
+			test_fail("no address for %s", trusted_maps[key]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The value of key 0 of trusted map @i (every CPU's if per-CPU). */
+static int trusted_value(int i, unsigned char *buf)
+{
+	int m = bpf_object__find_map_fd_by_name(obj, trusted_maps[i]);
+	__u32 key = 0;
+
+	memset(buf, 0, TRUSTED_VAL_MAX);
+	return bpf_map_lookup_elem(m, &key, buf) ? -errno : 0;
+}
+
+/*
+ * Whether trusted map @m's value in @buf has data @v (one CPU's, if it is
+ * per-CPU: 16-byte values, one per possible CPU).
+ */
+static int trusted_has(int m, const unsigned char *buf, __u64 v)
+{
+	int i, n = m == 3 ? libbpf_num_possible_cpus() : 1;
+	size_t off = m == 1 ? 16 : 8;	/* after the timer, lock or kptr */
+	__u64 d;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&d, buf + 16 * i + off, sizeof(d));
+		if (d == v)
+			return 1;
+	}
+	return 0;
+}
+
+static void test_trusted_fields_moat_off(void)
+{
+	unsigned char buf[TRUSTED_VAL_MAX];
+	__u64 addr[4];
+	int i;
+
+	if (!ready() || trusted_addrs(addr))
+		return;
+	for (i = 0; i < 4; i++) {
+		struct attack_cfg c = { .target = addr[i],
+					.write_val = 0x6861636b6564ULL + i };
+
+		ASSERT_OK(run("map_write", &c), "map_write");
+		ASSERT_OK(trusted_value(i, buf), trusted_maps[i]);
+		test_info("map_write at %s's data word (0x%llx), MOAT off: ran %llu",
+			  trusted_maps[i], (unsigned long long)addr[i],
+			  (unsigned long long)c.ran);
+		ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+		ASSERT_TRUE(trusted_has(i, buf, c.write_val),
+			    "the value's data word overwritten");
+	}
+}
+
+static void test_trusted_fields_moat_on(void)
+{
+	unsigned char before[TRUSTED_VAL_MAX], after[TRUSTED_VAL_MAX];
+	__u64 addr[4];
+	int i;
+
+	if (!moat_ready() || trusted_addrs(addr))
+		return;
+	for (i = 0; i < 4; i++) {
+		struct attack_cfg c = { .target = addr[i],
+					.write_val = 0x6861636b6564ULL };
+		long long v0 = violations("map_write");
+		__u32 ret = 1;
+
+		ASSERT_OK(trusted_value(i, before), trusted_maps[i]);
+		ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret),
+			  "map_write");
+		ASSERT_OK(trusted_value(i, after), trusted_maps[i]);
+		test_info("map_write at %s's data word (0x%llx), MOAT on: ran %llu, verdict %u, violations %lld -> %lld",
+			  trusted_maps[i], (unsigned long long)addr[i],
+			  (unsigned long long)c.ran, ret, v0,
+			  violations("map_write"));
+		ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+		ASSERT_EQ(ret, 0, "safe verdict of the terminated program");
+		ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
+		ASSERT_TRUE(!memcmp(before, after, sizeof(before)),
+			    "the map's value unchanged");
+	}
+	/* The maps still work for the plain program that uses them. */
+	ASSERT_OK(trusted_value(0, before), trusted_maps[0]);
+	ASSERT_OK(trusted_addrs(addr), "trusted_addrs again");
+	ASSERT_OK(trusted_value(0, after), trusted_maps[0]);
+	ASSERT_EQ(*(__u64 *)(after + 8), *(__u64 *)(before + 8) + 1,
+		  "trusted_addrs counted under its spin lock");
+}
+
+/*
+ * trusted_kptr with a real kptr, { struct task_struct __kptr *task;
+ * __u64 data; }, in BTF built here: the fd, or -errno.
+ */
+static int trusted_kptr_map(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct btf *btf = btf__new_empty();
+	int i32, task, tag, ptr, u64, val, fd;
+
+	if (!btf)
+		return -ENOMEM;
+	i32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	task = btf__add_struct(btf, "task_struct", 4);
+	btf__add_field(btf, "pid", i32, 0, 0);
+	tag = btf__add_type_tag(btf, "kptr", task);
+	ptr = btf__add_ptr(btf, tag);
+	u64 = btf__add_int(btf, "unsigned long long", 8, 0);
+	val = btf__add_struct(btf, "kptr_val", 16);
+	btf__add_field(btf, "task", ptr, 0, 0);
+	btf__add_field(btf, "data", u64, 64, 0);
+	if (val < 0 || btf__load_into_kernel(btf)) {
+		btf__free(btf);
+		return -EINVAL;
+	}
+	opts.btf_fd = btf__fd(btf);
+	opts.btf_key_type_id = i32;
+	opts.btf_value_type_id = val;
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "trusted_kptr", 4, 16,
+			    1, &opts);
+	fd = fd < 0 ? -errno : fd;
+	btf__free(btf);
+	return fd;
+}
+
+/* Open and load escape.bpf.o, its kptr map made by trusted_kptr_map(). */
+static struct bpf_object *load_plain(char *err, size_t errlen)
+{
+	struct bpf_object *o;
+	int ret, fd;
+
+	o = bpf_object__open_file(smoke_obj_path("attack", "escape"), NULL);
+	ret = libbpf_get_error(o);
+	if (ret) {
+		snprintf(err, errlen, "opening escape.bpf.o: %s", strerror(-ret));
+		return NULL;
+	}
+	fd = trusted_kptr_map();
+	ret = fd < 0 ? fd :
+	      bpf_map__reuse_fd(bpf_object__find_map_by_name(o,
+				"trusted_kptr"), fd);
+	if (!ret)
+		ret = bpf_object__load(o);
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		snprintf(err, errlen, "loading escape.bpf.o: %s",
+			 strerror(-ret));
+		bpf_object__close(o);
+		return NULL;
+	}
+	return o;
+}
+
 static struct bpf_object *load_isolated(char *err, size_t errlen)
 {
 	struct bpf_program *p;
@@ -2190,6 +2466,9 @@ static struct bpf_object *load_isolated(char *err, size_t errlen)
 	}
 	bpf_object__for_each_program(p, o)
 		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_MOAT);
+	/* It uses maps isolated programs are refused; only ever plain. */
+	bpf_program__set_autoload(bpf_object__find_program_by_name(o,
+			"trusted_addrs"), false);
 	if (moat_set_mode("1")) {
 		snprintf(err, errlen, "cannot write " MOAT_SYSCTL);
 		bpf_object__close(o);
@@ -2214,8 +2493,7 @@ int main(void)
 	if (canary(&addr, &val))
 		snprintf(setup_err, sizeof(setup_err),
 			 "%s not readable: is CONFIG_BPF_MOAT_TEST on?", CANARY);
-	else if (!(obj = smoke_load_suite("attack", "escape", setup_err,
-					  sizeof(setup_err))))
+	else if (!(obj = load_plain(setup_err, sizeof(setup_err))))
 		;
 	else
 		cfg_fd = bpf_object__find_map_fd_by_name(obj, "cfg_map");
@@ -2288,6 +2566,10 @@ int main(void)
 	RUN_TEST("attack", test_helper_cop_seq_info_moat_on);
 	RUN_TEST("attack", test_probe_read_critical_moat_off);
 	RUN_TEST("attack", test_probe_read_critical_moat_on);
+	RUN_TEST("attack", test_nmi_executing_word_moat_off);
+	RUN_TEST("attack", test_nmi_executing_word_moat_on);
+	RUN_TEST("attack", test_trusted_fields_moat_off);
+	RUN_TEST("attack", test_trusted_fields_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
 	RUN_TEST("attack", test_nmi_isolated_run);
 	RUN_TEST("attack", test_nmi_stack_moat_on);

@@ -17,8 +17,10 @@ run_test() {
 }
 
 # MOAT_ONLY=suite/binary[,...] (run-guest.sh --only): just those binaries,
-# for a quick look during development; the suite proper runs everything.
+# for a quick look during development, with the tests' INFO lines; the
+# suite proper runs everything.
 if [ -n "$MOAT_ONLY" ]; then
+	export MOAT_VERBOSE=1
 	for t in $(echo "$MOAT_ONLY" | tr ',' ' '); do
 		run_test "/tests/bin/$t" "$t"
 	done
