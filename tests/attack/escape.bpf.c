@@ -354,6 +354,42 @@ int db_stack_rw(struct bpf_perf_event_data *ctx)
 	return frame_rw();
 }
 
+/*
+ * Nested inside an NMI: nmi_printk (nmi:nmi_handler, attached only by its
+ * test) calls bpf_trace_printk(), whose raw tracepoint runs
+ * nmi_printk_inner inside the helper, on the NMI stack.  Both runs are
+ * legitimate.  nmi_nest_map counts them: [0] outer, [1] inner.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[2]);
+} nmi_nest_map SEC(".maps");
+
+SEC("tp/nmi/nmi_handler")
+int nmi_printk(void *ctx)
+{
+	static const char fmt[] = "moat nmi\n";
+	__u64 *n = only_value(&nmi_nest_map);
+
+	if (!n)
+		return 0;
+	bpf_trace_printk(fmt, sizeof(fmt));
+	n[0]++;
+	return 0;
+}
+
+SEC("raw_tp/bpf_trace_printk")
+int nmi_printk_inner(void *ctx)
+{
+	__u64 *n = only_value(&nmi_nest_map);
+
+	if (n)
+		n[1]++;
+	return 0;
+}
+
 SEC("xdp")
 int pkt_read(struct xdp_md *xdp)
 {

@@ -2234,13 +2234,14 @@ static void test_nmi_executing_word_moat_on(void)
 {
 	struct attack_cfg c = {};
 	struct attack_cfg fix = {};
-	long long v0 = violations("map_write");
 	__u32 ret = 1;
 	cpu_set_t all;
+	long long v0;
 	int nmi;
 
 	if (!moat_ready())
 		return;
+	v0 = violations("map_write");
 	ASSERT_OK(pin_cpu0(&all), "pin to cpu 0");
 	ASSERT_OK(nmi_word_write(mobj, mcfg_fd, 1, &c, &ret), "map_write");
 	nmi = nmi_send();
@@ -2254,6 +2255,53 @@ static void test_nmi_executing_word_moat_on(void)
 	ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
 	ASSERT_EQ(ret, 0, "safe verdict");
 	ASSERT_EQ(nmi, 0, "the next NMI was delivered");
+}
+
+/*
+ * An isolated program in an NMI calls a helper that runs another isolated
+ * program (nmi_printk, nmi_printk_inner): the NMI handler below both keeps
+ * "NMI executing" set, which neither run may take for a program's write.
+ */
+static void test_nmi_nested_isolated(void)
+{
+	const char *names[] = { "nmi_printk", "nmi_printk_inner" };
+	int m = bpf_object__find_map_fd_by_name(mobj, "nmi_nest_map");
+	struct bpf_link *link[2] = {};
+	__u64 n[2] = {}, zero[2] = {};
+	long long v0[2];
+	int i, first = -1, second = -1;
+	__u32 key = 0;
+	cpu_set_t all;
+
+	if (!moat_ready())
+		return;
+	bpf_map_update_elem(m, &key, zero, BPF_ANY);
+	for (i = 0; i < 2; i++) {
+		v0[i] = violations(names[i]);
+		link[i] = bpf_program__attach(
+			bpf_object__find_program_by_name(mobj, names[i]));
+		if (libbpf_get_error(link[i]))
+			link[i] = NULL;
+	}
+	if (link[0] && link[1] && !pin_cpu0(&all)) {
+		first = nmi_send();
+		second = nmi_send();
+		sched_setaffinity(0, sizeof(all), &all);
+	}
+	for (i = 0; i < 2; i++)
+		bpf_link__destroy(link[i]);
+	bpf_map_lookup_elem(m, &key, n);
+	test_info("NMIs %s, %s; outer runs %llu, inner runs %llu; violations %lld -> %lld, %lld -> %lld",
+		  first ? "lost" : "delivered", second ? "lost" : "delivered",
+		  (unsigned long long)n[0], (unsigned long long)n[1], v0[0],
+		  violations(names[0]), v0[1], violations(names[1]));
+	ASSERT_TRUE(link[0] && link[1], "both programs attached");
+	ASSERT_EQ(first, 0, "the first NMI was delivered");
+	ASSERT_EQ(second, 0, "the second NMI was delivered");
+	ASSERT_GE(n[0], 2, "the outer program ran in both NMIs");
+	ASSERT_GE(n[1], 2, "the inner program ran inside its helper");
+	ASSERT_EQ(violations(names[0]), v0[0], "outer moat_violations");
+	ASSERT_EQ(violations(names[1]), v0[1], "inner moat_violations");
 }
 
 /*
@@ -2566,6 +2614,7 @@ int main(void)
 	RUN_TEST("attack", test_helper_cop_seq_info_moat_on);
 	RUN_TEST("attack", test_probe_read_critical_moat_off);
 	RUN_TEST("attack", test_probe_read_critical_moat_on);
+	RUN_TEST("attack", test_nmi_nested_isolated);
 	RUN_TEST("attack", test_nmi_executing_word_moat_off);
 	RUN_TEST("attack", test_nmi_executing_word_moat_on);
 	RUN_TEST("attack", test_trusted_fields_moat_off);
