@@ -1039,4 +1039,44 @@ int trusted_addrs(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * A word of .rodata, which libbpf freezes (BPF_F_RDONLY_PROG): the verifier
+ * folds loads from it into constants.  rodata_addr hands out its address;
+ * rodata_copy has bpf_map_update_elem() read it (a legitimate helper read
+ * of read-only BPF memory) into ro_copy.
+ */
+const volatile __u64 ro_word = 0x726f64617461ULL;	/* "rodata" */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ro_copy SEC(".maps");
+
+SEC("socket")
+int rodata_addr(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+
+	if (!c)
+		return 0;
+	c->result = addr_of(c, (void *)&ro_word);
+	c->ran = 1;
+	return 0;
+}
+
+SEC("socket")
+int rodata_copy(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u32 key = 0;
+
+	if (!c)
+		return 0;
+	c->result = bpf_map_update_elem(&ro_copy, &key, (void *)&ro_word, 0);
+	c->ran = 1;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -2305,6 +2305,125 @@ static void test_nmi_nested_isolated(void)
 }
 
 /*
+ * The frozen .rodata of escape.bpf.o (obj, plain): the verifier trusts its
+ * values for every program.  rodata_addr gives the address of ro_word.
+ */
+#define RO_WORD 0x726f64617461ULL
+
+/* Offset of ro_word in the .rodata section, from the object's BTF. */
+static long long ro_word_offset(void)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *v;
+	const struct btf_type *t;
+	int id, i;
+
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	for (i = 0, v = btf_var_secinfos(t); i < btf_vlen(t); i++, v++) {
+		const struct btf_type *var = btf__type_by_id(btf, v->type);
+
+		if (!strcmp(btf__name_by_offset(btf, var->name_off), "ro_word"))
+			return v->offset;
+	}
+	return -1;
+}
+
+/* Address of ro_word in obj's .rodata, and its value there: 0 or -1. */
+static int ro_word_at(__u64 *addr, __u64 *val)
+{
+	long long off = ro_word_offset();
+	struct bpf_map *m = NULL, *it;
+	struct attack_cfg c = {};
+	unsigned char buf[4096];
+	__u32 key = 0;
+
+	bpf_object__for_each_map(it, obj)
+		if (strstr(bpf_map__name(it), ".rodata"))
+			m = it;
+	if (!m || off < 0 || off + 8 > bpf_map__value_size(m) ||
+	    bpf_map__value_size(m) > sizeof(buf) ||
+	    run("rodata_addr", &c) || !c.ran ||
+	    bpf_map_lookup_elem(bpf_map__fd(m), &key, buf)) {
+		test_fail("address or value of ro_word");
+		return -1;
+	}
+	*addr = c.result;
+	memcpy(val, buf + off, 8);
+	return 0;
+}
+
+static void test_rodata_write_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	struct attack_cfg undo = { .write_val = RO_WORD };
+	__u64 addr, before, after;
+
+	if (!ready() || ro_word_at(&addr, &before))
+		return;
+	c.target = undo.target = addr;
+	ASSERT_OK(run("map_write", &c), "map_write");
+	ASSERT_OK(ro_word_at(&addr, &after), "ro_word again");
+	ASSERT_OK(run("map_write", &undo), "map_write back");
+	test_info("map_write at frozen ro_word (0x%llx), MOAT off: 0x%llx -> 0x%llx",
+		  (unsigned long long)addr, (unsigned long long)before,
+		  (unsigned long long)after);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(before, RO_WORD, "ro_word before");
+	ASSERT_EQ(after, c.write_val, "frozen read-only value overwritten");
+}
+
+static void test_rodata_write_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after;
+	__u32 ret = 1;
+	long long v0;
+
+	if (!moat_ready() || ro_word_at(&addr, &before))
+		return;
+	v0 = violations("map_write");
+	c.target = addr;
+	ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret), "map_write");
+	ASSERT_OK(ro_word_at(&addr, &after), "ro_word again");
+	test_info("map_write at frozen ro_word (0x%llx), MOAT on: ran %llu, verdict %u, 0x%llx -> 0x%llx, violations %lld -> %lld",
+		  (unsigned long long)addr, (unsigned long long)c.ran, ret,
+		  (unsigned long long)before, (unsigned long long)after, v0,
+		  violations("map_write"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(ret, 0, "safe verdict");
+	ASSERT_EQ(after, before, "frozen read-only value unchanged");
+	ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
+}
+
+/* A helper of an isolated program reads its frozen .rodata: no violation. */
+static void test_rodata_helper_read_isolated(void)
+{
+	int m = bpf_object__find_map_fd_by_name(mobj, "ro_copy");
+	struct attack_cfg c = {};
+	__u64 v = 0;
+	__u32 key = 0, ret = 1;
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("rodata_copy");
+	bpf_map_update_elem(m, &key, &v, BPF_ANY);
+	ASSERT_OK(run_in(mobj, mcfg_fd, "rodata_copy", &c, &ret),
+		  "rodata_copy");
+	bpf_map_lookup_elem(m, &key, &v);
+	test_info("bpf_map_update_elem(value = &ro_word), isolated: ran %llu, returned %lld, copied 0x%llx",
+		  (unsigned long long)c.ran, (long long)c.result,
+		  (unsigned long long)v);
+	ASSERT_EQ(c.ran, 1, "program ran to the end");
+	ASSERT_EQ(c.result, 0, "bpf_map_update_elem() succeeded");
+	ASSERT_EQ(v, RO_WORD, "the helper read ro_word");
+	ASSERT_EQ(violations("rodata_copy"), v0, "moat_violations");
+}
+
+/*
  * Maps whose values hold kernel-trusted fields (escape.bpf.c's trusted_*):
  * isolated programs are refused them, and their values must be out of an
  * escaped isolated program's reach too.  trusted_addrs, a plain program,
@@ -2617,6 +2736,9 @@ int main(void)
 	RUN_TEST("attack", test_nmi_nested_isolated);
 	RUN_TEST("attack", test_nmi_executing_word_moat_off);
 	RUN_TEST("attack", test_nmi_executing_word_moat_on);
+	RUN_TEST("attack", test_rodata_write_moat_off);
+	RUN_TEST("attack", test_rodata_write_moat_on);
+	RUN_TEST("attack", test_rodata_helper_read_isolated);
 	RUN_TEST("attack", test_trusted_fields_moat_off);
 	RUN_TEST("attack", test_trusted_fields_moat_on);
 	RUN_TEST("attack", test_user_addr_read_moat_on);
