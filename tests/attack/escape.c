@@ -2398,6 +2398,49 @@ static void test_rodata_write_moat_on(void)
 	ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
 }
 
+/*
+ * bpf_probe_read_kernel() with its destination moved onto ro_word
+ * (dpa_probe_read): a helper write into frozen read-only values.
+ */
+static void test_rodata_helper_write_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	struct attack_cfg undo = { .write_val = RO_WORD };
+	__u64 addr, before, after;
+
+	if (!ready() || ro_word_at(&addr, &before))
+		return;
+	c.target = undo.target = addr;
+	ASSERT_OK(run("dpa_probe_read", &c), "dpa_probe_read");
+	ASSERT_OK(ro_word_at(&addr, &after), "ro_word again");
+	ASSERT_OK(run("map_write", &undo), "map_write back");
+	test_info("bpf_probe_read_kernel(dst = frozen ro_word), MOAT off: 0x%llx -> 0x%llx",
+		  (unsigned long long)before, (unsigned long long)after);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(after, c.write_val, "frozen read-only value overwritten");
+}
+
+static void test_rodata_helper_write_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after;
+	long long v0;
+
+	if (!moat_ready() || ro_word_at(&addr, &before))
+		return;
+	v0 = violations("dpa_probe_read");
+	c.target = addr;
+	ASSERT_OK(run_in(mobj, mcfg_fd, "dpa_probe_read", &c, NULL),
+		  "dpa_probe_read");
+	ASSERT_OK(ro_word_at(&addr, &after), "ro_word again");
+	test_info("bpf_probe_read_kernel(dst = frozen ro_word), MOAT on: ran %llu, 0x%llx -> 0x%llx, violations %lld -> %lld",
+		  (unsigned long long)c.ran, (unsigned long long)before,
+		  (unsigned long long)after, v0, violations("dpa_probe_read"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated at the call");
+	ASSERT_EQ(after, before, "frozen read-only value unchanged");
+	ASSERT_EQ(violations("dpa_probe_read"), v0 + 1, "moat_violations");
+}
+
 /* A helper of an isolated program reads its frozen .rodata: no violation. */
 static void test_rodata_helper_read_isolated(void)
 {
@@ -2738,6 +2781,8 @@ int main(void)
 	RUN_TEST("attack", test_nmi_executing_word_moat_on);
 	RUN_TEST("attack", test_rodata_write_moat_off);
 	RUN_TEST("attack", test_rodata_write_moat_on);
+	RUN_TEST("attack", test_rodata_helper_write_moat_off);
+	RUN_TEST("attack", test_rodata_helper_write_moat_on);
 	RUN_TEST("attack", test_rodata_helper_read_isolated);
 	RUN_TEST("attack", test_trusted_fields_moat_off);
 	RUN_TEST("attack", test_trusted_fields_moat_on);
