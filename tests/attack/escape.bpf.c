@@ -1079,4 +1079,35 @@ int rodata_copy(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * rb_hold reserves a record in rb_term, then, with cfg->target set, reads
+ * the kernel word there (a fault, isolated) before it submits the record:
+ * a terminated run must not leave its record reserved.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rb_term SEC(".maps");
+
+SEC("socket")
+int rb_hold(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *rec, *p;
+
+	if (!c)
+		return 0;
+	rec = bpf_ringbuf_reserve(&rb_term, sizeof(*rec), 0);
+	if (!rec)
+		return 0;
+	*rec = c->write_val;
+	if (c->target) {
+		p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
+		c->result = *p;
+	}
+	bpf_ringbuf_submit(rec, 0);
+	c->ran = 1;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

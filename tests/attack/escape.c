@@ -2466,6 +2466,97 @@ static void test_rodata_helper_read_isolated(void)
 	ASSERT_EQ(violations("rodata_copy"), v0, "moat_violations");
 }
 
+/* Records rb_term delivered: how many, and the last one's word. */
+struct rb_seen {
+	int n;
+	__u64 last;
+};
+
+static int rb_seen_sample(void *ctx, void *data, size_t size)
+{
+	struct rb_seen *s = ctx;
+
+	s->n++;
+	if (size >= 8)
+		memcpy(&s->last, data, 8);
+	return 0;
+}
+
+/*
+ * Run rb_hold of @o twice: first with @target (a fault when isolated),
+ * then without; what rb_term delivered goes to @seen.  0 or -1.
+ */
+static int rb_hold_runs(struct bpf_object *o, int map, __u64 target,
+			struct attack_cfg *first, struct rb_seen *seen)
+{
+	int fd = bpf_object__find_map_fd_by_name(o, "rb_term");
+	struct attack_cfg second = { .write_val = 0x5345434f4e44ULL };
+	struct ring_buffer *rb;
+	int err;
+
+	memset(seen, 0, sizeof(*seen));
+	rb = ring_buffer__new(fd, rb_seen_sample, seen, NULL);
+	if (libbpf_get_error(rb)) {
+		test_fail("ring buffer rb_term");
+		return -1;
+	}
+	ring_buffer__consume(rb);
+	memset(seen, 0, sizeof(*seen));
+	first->target = target;
+	first->write_val = 0x4649525354ULL;
+	err = run_in(o, map, "rb_hold", first, NULL) ||
+	      run_in(o, map, "rb_hold", &second, NULL);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	if (err) {
+		test_fail("running rb_hold");
+		return -1;
+	}
+	if (!second.ran) {
+		test_fail("the second run of rb_hold did not get to the end");
+		return -1;
+	}
+	return 0;
+}
+
+static void test_rb_reserve_terminated_moat_off(void)
+{
+	struct attack_cfg c = {};
+	struct rb_seen seen;
+	__u64 addr, val;
+
+	if (!ready() || canary(&addr, &val) ||
+	    rb_hold_runs(obj, cfg_fd, addr, &c, &seen))
+		return;
+	test_info("MOAT off: first run ran %llu; %d records, the last 0x%llx",
+		  (unsigned long long)c.ran, seen.n,
+		  (unsigned long long)seen.last);
+	ASSERT_EQ(c.ran, 1, "first run got to the end");
+	ASSERT_EQ(seen.n, 2, "both records delivered");
+	ASSERT_EQ(seen.last, 0x5345434f4e44ULL, "the second run's record last");
+}
+
+static void test_rb_reserve_terminated_moat_on(void)
+{
+	struct attack_cfg c = {};
+	struct rb_seen seen;
+	__u64 addr, val;
+	long long v0;
+
+	if (!moat_ready() || canary(&addr, &val))
+		return;
+	v0 = violations("rb_hold");
+	if (rb_hold_runs(mobj, mcfg_fd, addr, &c, &seen))
+		return;
+	test_info("MOAT on: first run ran %llu, violations %lld -> %lld; %d records, the last 0x%llx",
+		  (unsigned long long)c.ran, v0, violations("rb_hold"), seen.n,
+		  (unsigned long long)seen.last);
+	ASSERT_EQ(c.ran, 0, "first run terminated");
+	ASSERT_EQ(violations("rb_hold"), v0 + 1, "moat_violations");
+	ASSERT_EQ(seen.n, 1, "the second run's record delivered, no other");
+	ASSERT_EQ(seen.last, 0x5345434f4e44ULL, "the second run's record");
+}
+
 /*
  * Maps whose values hold kernel-trusted fields (escape.bpf.c's trusted_*):
  * isolated programs are refused them, and their values must be out of an
@@ -2779,6 +2870,8 @@ int main(void)
 	RUN_TEST("attack", test_nmi_nested_isolated);
 	RUN_TEST("attack", test_nmi_executing_word_moat_off);
 	RUN_TEST("attack", test_nmi_executing_word_moat_on);
+	RUN_TEST("attack", test_rb_reserve_terminated_moat_off);
+	RUN_TEST("attack", test_rb_reserve_terminated_moat_on);
 	RUN_TEST("attack", test_rodata_write_moat_off);
 	RUN_TEST("attack", test_rodata_write_moat_on);
 	RUN_TEST("attack", test_rodata_helper_write_moat_off);
