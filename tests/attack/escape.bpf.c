@@ -1102,7 +1102,7 @@ int rb_hold(struct __sk_buff *skb)
 		return 0;
 	*rec = c->write_val;
 	if (c->target) {
-		p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
+		p = onto_target(c, c);
 		c->result = *p;
 	}
 	bpf_ringbuf_submit(rec, 0);

@@ -330,6 +330,19 @@ static int facility_addr(const char *path, __u64 *addr)
 	return n > 0 && sscanf(buf, "%llx", addr) == 1 ? 0 : -EINVAL;
 }
 
+/* Send this CPU an NMI: 0 if the handler got it, else -errno. */
+static int nmi_send(void)
+{
+	int fd = open(NMI_FILE, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 /*
  * Attach nmi_stack_rw of @o, send this CPU an NMI through the test
  * facility, detach: the program ran inside the NMI and tried to read and
@@ -344,7 +357,7 @@ static int nmi_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 	struct bpf_link *link;
 	cpu_set_t all;
 	__u32 key = 0;
-	int fd, err;
+	int err;
 
 	if (!p)
 		return -ENOENT;
@@ -363,21 +376,13 @@ static int nmi_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 		err = -errno;
 		goto out;
 	}
-	fd = open(NMI_FILE, O_WRONLY);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
 	link = bpf_program__attach(p);
 	if (libbpf_get_error(link)) {
 		err = -errno;
-		close(fd);
 		goto out;
 	}
-	if (write(fd, "1", 1) != 1)
-		err = -errno;
+	err = nmi_send();
 	bpf_link__destroy(link);
-	close(fd);
 	if (!err && bpf_map_lookup_elem(map, &key, c))
 		err = -errno;
 out:
@@ -2195,19 +2200,6 @@ static int nmi_word_write(struct bpf_object *o, int map, __u64 val,
 	return run_in(o, map, "map_write", c, ret);
 }
 
-/* Send this CPU an NMI: 0 if the handler got it, else -errno. */
-static int nmi_send(void)
-{
-	int fd = open(NMI_FILE, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "1", 1) != 1)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 static void test_nmi_executing_word_moat_off(void)
 {
 	struct attack_cfg c = {};
@@ -2355,7 +2347,12 @@ static int ro_word_at(__u64 *addr, __u64 *val)
 	return 0;
 }
 
-static void test_rodata_write_moat_off(void)
+/*
+ * Attack @prog on the frozen ro_word: map_write stores there itself,
+ * dpa_probe_read has bpf_probe_read_kernel() write there (its destination
+ * moved onto ro_word).  MOAT off the write lands (and is undone).
+ */
+static void rodata_attack_moat_off(const char *prog)
 {
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
 	struct attack_cfg undo = { .write_val = RO_WORD };
@@ -2364,18 +2361,19 @@ static void test_rodata_write_moat_off(void)
 	if (!ready() || ro_word_at(&addr, &before))
 		return;
 	c.target = undo.target = addr;
-	ASSERT_OK(run("map_write", &c), "map_write");
+	ASSERT_OK(run(prog, &c), prog);
 	ASSERT_OK(ro_word_at(&addr, &after), "ro_word again");
 	ASSERT_OK(run("map_write", &undo), "map_write back");
-	test_info("map_write at frozen ro_word (0x%llx), MOAT off: 0x%llx -> 0x%llx",
-		  (unsigned long long)addr, (unsigned long long)before,
+	test_info("%s at frozen ro_word (0x%llx), MOAT off: 0x%llx -> 0x%llx",
+		  prog, (unsigned long long)addr, (unsigned long long)before,
 		  (unsigned long long)after);
 	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
 	ASSERT_EQ(before, RO_WORD, "ro_word before");
 	ASSERT_EQ(after, c.write_val, "frozen read-only value overwritten");
 }
 
-static void test_rodata_write_moat_on(void)
+/* MOAT on: @prog is terminated at the write, ro_word keeps its value. */
+static void rodata_attack_moat_on(const char *prog)
 {
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
 	__u64 addr, before, after;
@@ -2384,61 +2382,38 @@ static void test_rodata_write_moat_on(void)
 
 	if (!moat_ready() || ro_word_at(&addr, &before))
 		return;
-	v0 = violations("map_write");
+	v0 = violations(prog);
 	c.target = addr;
-	ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret), "map_write");
+	ASSERT_OK(run_in(mobj, mcfg_fd, prog, &c, &ret), prog);
 	ASSERT_OK(ro_word_at(&addr, &after), "ro_word again");
-	test_info("map_write at frozen ro_word (0x%llx), MOAT on: ran %llu, verdict %u, 0x%llx -> 0x%llx, violations %lld -> %lld",
-		  (unsigned long long)addr, (unsigned long long)c.ran, ret,
-		  (unsigned long long)before, (unsigned long long)after, v0,
-		  violations("map_write"));
+	test_info("%s at frozen ro_word (0x%llx), MOAT on: ran %llu, verdict %u, 0x%llx -> 0x%llx, violations %lld -> %lld",
+		  prog, (unsigned long long)addr, (unsigned long long)c.ran,
+		  ret, (unsigned long long)before, (unsigned long long)after,
+		  v0, violations(prog));
 	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
 	ASSERT_EQ(ret, 0, "safe verdict");
 	ASSERT_EQ(after, before, "frozen read-only value unchanged");
-	ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
+	ASSERT_EQ(violations(prog), v0 + 1, "moat_violations");
 }
 
-/*
- * bpf_probe_read_kernel() with its destination moved onto ro_word
- * (dpa_probe_read): a helper write into frozen read-only values.
- */
+static void test_rodata_write_moat_off(void)
+{
+	rodata_attack_moat_off("map_write");
+}
+
+static void test_rodata_write_moat_on(void)
+{
+	rodata_attack_moat_on("map_write");
+}
+
 static void test_rodata_helper_write_moat_off(void)
 {
-	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
-	struct attack_cfg undo = { .write_val = RO_WORD };
-	__u64 addr, before, after;
-
-	if (!ready() || ro_word_at(&addr, &before))
-		return;
-	c.target = undo.target = addr;
-	ASSERT_OK(run("dpa_probe_read", &c), "dpa_probe_read");
-	ASSERT_OK(ro_word_at(&addr, &after), "ro_word again");
-	ASSERT_OK(run("map_write", &undo), "map_write back");
-	test_info("bpf_probe_read_kernel(dst = frozen ro_word), MOAT off: 0x%llx -> 0x%llx",
-		  (unsigned long long)before, (unsigned long long)after);
-	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
-	ASSERT_EQ(after, c.write_val, "frozen read-only value overwritten");
+	rodata_attack_moat_off("dpa_probe_read");
 }
 
 static void test_rodata_helper_write_moat_on(void)
 {
-	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
-	__u64 addr, before, after;
-	long long v0;
-
-	if (!moat_ready() || ro_word_at(&addr, &before))
-		return;
-	v0 = violations("dpa_probe_read");
-	c.target = addr;
-	ASSERT_OK(run_in(mobj, mcfg_fd, "dpa_probe_read", &c, NULL),
-		  "dpa_probe_read");
-	ASSERT_OK(ro_word_at(&addr, &after), "ro_word again");
-	test_info("bpf_probe_read_kernel(dst = frozen ro_word), MOAT on: ran %llu, 0x%llx -> 0x%llx, violations %lld -> %lld",
-		  (unsigned long long)c.ran, (unsigned long long)before,
-		  (unsigned long long)after, v0, violations("dpa_probe_read"));
-	ASSERT_EQ(c.ran, 0, "attack program terminated at the call");
-	ASSERT_EQ(after, before, "frozen read-only value unchanged");
-	ASSERT_EQ(violations("dpa_probe_read"), v0 + 1, "moat_violations");
+	rodata_attack_moat_on("dpa_probe_read");
 }
 
 /* A helper of an isolated program reads its frozen .rodata: no violation. */
