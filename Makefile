@@ -14,6 +14,8 @@
 #   make deb-pkg         installable Debian kernel package for PKS hardware
 #   make checkpatch      checkpatch.pl over the patch series
 #   make series-check    build every patch of the series on its own (slow)
+#   make fuzz            the escaped-program fuzzer, long run (N=10000
+#                        cases, SEED=0x4d4f4154; make test runs 400 of them)
 
 all: test
 
@@ -48,6 +50,9 @@ deb-pkg:
 	scripts/deps.sh
 	scripts/deb-pkg.sh
 
+fuzz:
+	N=$(N) SEED=$(SEED) scripts/fuzz.sh
+
 series-check:
 	scripts/deps.sh
 	scripts/series-check.sh
@@ -61,4 +66,4 @@ clean:
 	rm -rf build/kbuild build/tests build/guest build/initramfs*
 
 .PHONY: all demo test test-quick bench kernel-tree export-patches kernel baseline \
-	deb-pkg checkpatch series-check clean
+	deb-pkg checkpatch series-check fuzz clean

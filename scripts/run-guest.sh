@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 	--mode)		mode=$2; shift ;;
 	--timeout)	timeout=$2; shift ;;
 	--name)		name=$2; shift ;;
-	--append)	append=$2; shift ;;
+	--append)	append="$append $2"; shift ;;
 	--only)		append="$append moat.only=$2"; shift ;;
 	--smp)		smp=$2; shift ;;
 	--icount)	icount=(-icount shift=0,sleep=off) ;;

@@ -66,6 +66,10 @@ watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [sh:1]
 unchecked MSR access error: WRMSR to 0x6e1 (tried to write 0x0000000000000001)
 SPLATS
 
+# A violation MOAT contained is reported with the exception's name.
+expect contained_violation_passes "2 0 1" "$(judge 1 "$boot
+[    2.000000] MOAT: terminated program 340 'moat_fuzz' (tag 23343c4d67054ae8): general protection fault at address 0x0, ip bpf_prog_23343c4d67054ae8_moat_fuzz+0x2e4/0x4c3" "$ok_out")"
+
 # test_verifier: identical results pass, a changed result fails.
 tv_out="$ok_out
 TV rc 1 seconds 1
