@@ -8,11 +8,17 @@
  * (fdinfo moat_isolated 1) if MOAT covers it, and is refused with
  * EOPNOTSUPP and a "MOAT:" verifier-log line naming the reason if not; on
  * a CPU without PKS every such load is refused.  Classic BPF filters
- * (seccomp, SO_ATTACH_FILTER) cannot ask: only policy 2 applies to them.
+ * (seccomp, SO_ATTACH_FILTER, and those the kernel builds from bytecode
+ * user space hands it: cls_bpf here, xt_bpf, act_bpf, team, PPP) cannot
+ * ask: only policy 2 applies to them.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -24,9 +30,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "test.h"
 #include "moat.h"
+#include "netlink.h"
 
 static char log_buf[4096];
 
@@ -261,6 +269,125 @@ static void test_all_covers_classic_filters(void)
 	ASSERT_EQ(sec, want, "seccomp filter, kernel.bpf_moat=2");
 }
 
+/*
+ * Classic BPF the kernel builds with bpf_prog_create(): a cls_bpf filter
+ * in classic form ("ret #0": no class, the packet goes on) on lo's
+ * ingress, added (@add) or deleted over rtnetlink.  0 or -errno.
+ */
+#define CLS_PRIO	7
+#define CLS_PORT	40021
+
+static int cls_classic(int add)
+{
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = 1,			/* lo */
+		.tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+		.tcm_info = TC_H_MAKE(CLS_PRIO << 16, htons(ETH_P_ALL)),
+	};
+	struct sock_filter ret0[] = { { .code = BPF_RET | BPF_K, .k = 0 } };
+	__u16 len = 1;
+	struct rtattr *opts;
+	struct nlreq req;
+
+	nl_init(&req, add ? RTM_NEWTFILTER : RTM_DELTFILTER,
+		add ? NLM_F_CREATE | NLM_F_EXCL : 0, &t, sizeof(t));
+	nl_add(&req.nh, TCA_KIND, "bpf", 4);
+	if (add) {
+		opts = nl_add(&req.nh, TCA_OPTIONS, NULL, 0);
+		nl_add(&req.nh, TCA_BPF_OPS_LEN, &len, sizeof(len));
+		nl_add(&req.nh, TCA_BPF_OPS, ret0, sizeof(ret0));
+		nl_end(&req.nh, opts);
+	}
+	return nl_talk(&req.nh);
+}
+
+/* @n UDP datagrams over lo: each passes lo's ingress once. */
+static int lo_traffic(int n)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(CLS_PORT),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), i, sent = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < n; i++)
+		sent += sendto(fd, "moat", 4, 0, (struct sockaddr *)&to,
+			       sizeof(to)) == 4;
+	close(fd);
+	return sent;
+}
+
+static long long moat_runs(void)
+{
+	return moat_file_value(MOAT_STATS, "runs");
+}
+
+/*
+ * Add the cls_bpf filter under policy @mode, then (policy 0 again) send
+ * 20 datagrams over lo: the filter's add result, and in @runs how many
+ * isolated runs MOAT counted meanwhile.
+ */
+static int cls_classic_run(const char *mode, long long *runs)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = 1,
+		    .attach_point = BPF_TC_INGRESS);
+	long long before;
+	int err, sent;
+
+	*runs = -1;
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	if (moat_set_mode(mode))
+		return -EPERM;
+	err = cls_classic(1);
+	moat_set_mode("0");
+	if (!err) {
+		before = moat_runs();
+		sent = lo_traffic(20);
+		*runs = sent == 20 ? moat_runs() - before : -1;
+		cls_classic(0);
+	}
+	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	bpf_tc_hook_destroy(&hook);
+	return err;
+}
+
+/* Policy 0: the kernel-built classic filter runs as it always did. */
+static void test_off_kernel_classic_plain(void)
+{
+	long long runs;
+
+	ASSERT_OK(cls_classic_run("0", &runs), "adding a classic cls_bpf filter, kernel.bpf_moat=0");
+	test_info("kernel.bpf_moat=0: 20 datagrams, %lld isolated runs", runs);
+	if (cpu_has_pks())
+		ASSERT_EQ(runs, 0, "isolated runs");
+}
+
+/*
+ * Policy 2: the classic filters the kernel builds from user bytecode
+ * (bpf_prog_create(): cls_bpf, act_bpf, xt_bpf, team, PPP) are isolated
+ * like every other program, or refused without PKS.
+ */
+static void test_all_covers_kernel_classic(void)
+{
+	long long runs;
+	int err = cls_classic_run("2", &runs);
+
+	test_info("kernel.bpf_moat=2: classic cls_bpf filter -> %s, 20 datagrams, %lld isolated runs",
+		  strerror(-err), runs);
+	if (!cpu_has_pks()) {
+		ASSERT_EQ(err, -EOPNOTSUPP, "adding a classic cls_bpf filter, kernel.bpf_moat=2, no PKS");
+		return;
+	}
+	ASSERT_OK(err, "adding a classic cls_bpf filter, kernel.bpf_moat=2");
+	ASSERT_GE(runs, 20, "isolated runs: one per datagram at least");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -280,6 +407,8 @@ int main(void)
 	RUN_TEST("moat", test_off_allows_classic_filters);
 	RUN_TEST("moat", test_on_request_allows_classic_filters);
 	RUN_TEST("moat", test_all_covers_classic_filters);
+	RUN_TEST("moat", test_off_kernel_classic_plain);
+	RUN_TEST("moat", test_all_covers_kernel_classic);
 	moat_set_mode("0");
 	return test_exit();
 }

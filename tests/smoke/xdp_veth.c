@@ -44,6 +44,7 @@
 #include "test.h"
 #include "bpfobj.h"
 #include "moat.h"
+#include "netlink.h"
 
 #define DEV_XDP		"moatxdp0"	/* XDP attached here, receives */
 #define DEV_PEER	"moatxdp1"	/* frames are injected here */
@@ -113,79 +114,6 @@ struct big_result {
 static struct big_result big_res, big_copy_res, jumbo_res;
 /* debugfs map_packets at the start: 1 when MOAT maps packet pages here. */
 static int map_packets;
-
-/* ---- rtnetlink ------------------------------------------------------- */
-
-struct nlreq {
-	struct nlmsghdr nh;
-	char buf[1024];
-};
-
-static struct rtattr *nl_add(struct nlmsghdr *nh, int type, const void *data,
-			     int len)
-{
-	struct rtattr *rta = (void *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	return rta;
-}
-
-static void nl_end(struct nlmsghdr *nh, struct rtattr *nest)
-{
-	nest->rta_len = (char *)nh + nh->nlmsg_len - (char *)nest;
-}
-
-/* Send one request and wait for its ack; 0 or -errno. */
-static int nl_talk(struct nlmsghdr *nh)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char buf[4096];
-	int fd, ret;
-	ssize_t n;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	nh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nh->nlmsg_seq = 1;
-	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&sa,
-		   sizeof(sa)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		struct nlmsghdr *r = (void *)buf;
-
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			ret = -errno;
-			goto out;
-		}
-		for (; NLMSG_OK(r, n); r = NLMSG_NEXT(r, n)) {
-			if (r->nlmsg_type == NLMSG_ERROR) {
-				ret = ((struct nlmsgerr *)NLMSG_DATA(r))->error;
-				goto out;
-			}
-		}
-	}
-out:
-	close(fd);
-	return ret;
-}
-
-static void nl_init(struct nlreq *req, int type, int flags, void *hdr,
-		    int hdrlen)
-{
-	memset(req, 0, sizeof(*req));
-	req->nh.nlmsg_type = type;
-	req->nh.nlmsg_flags = flags;
-	req->nh.nlmsg_len = NLMSG_LENGTH(hdrlen);
-	memcpy(NLMSG_DATA(&req->nh), hdr, hdrlen);
-}
 
 static int veth_create(const char *name, const char *peer)
 {

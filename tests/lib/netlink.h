@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rtnetlink requests for the guest tests: build a message with nested
+ * attributes, send it and wait for the kernel's ack.
+ *
+ *	struct nlreq req;
+ *
+ *	nl_init(&req, RTM_NEWLINK, NLM_F_CREATE, &ifi, sizeof(ifi));
+ *	nl_add(&req.nh, IFLA_IFNAME, "x0", 3);
+ *	err = nl_talk(&req.nh);
+ */
+#ifndef MOAT_NETLINK_H
+#define MOAT_NETLINK_H
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+struct nlreq {
+	struct nlmsghdr nh;
+	char buf[1024];
+};
+
+/* Append attribute @type with @len bytes of @data; the attribute. */
+static inline struct rtattr *nl_add(struct nlmsghdr *nh, int type,
+				    const void *data, int len)
+{
+	struct rtattr *rta = (void *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return rta;
+}
+
+/* Close nest @nest opened by nl_add() with no data. */
+static inline void nl_end(struct nlmsghdr *nh, struct rtattr *nest)
+{
+	nest->rta_len = (char *)nh + nh->nlmsg_len - (char *)nest;
+}
+
+/* Send one request and wait for its ack; 0 or -errno. */
+static inline int nl_talk(struct nlmsghdr *nh)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char buf[4096];
+	int fd, ret;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	nh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nh->nlmsg_seq = 1;
+	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		struct nlmsghdr *r = (void *)buf;
+
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		for (; NLMSG_OK(r, n); r = NLMSG_NEXT(r, n)) {
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				ret = ((struct nlmsgerr *)NLMSG_DATA(r))->error;
+				goto out;
+			}
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+/* Start request @type with @flags and the fixed header @hdr. */
+static inline void nl_init(struct nlreq *req, int type, int flags,
+			   void *hdr, int hdrlen)
+{
+	memset(req, 0, sizeof(*req));
+	req->nh.nlmsg_type = type;
+	req->nh.nlmsg_flags = flags;
+	req->nh.nlmsg_len = NLMSG_LENGTH(hdrlen);
+	memcpy(NLMSG_DATA(&req->nh), hdr, hdrlen);
+}
+
+#endif /* MOAT_NETLINK_H */
