@@ -110,10 +110,12 @@ enum cls {
 	C_WILD,		/* whatever neighbours the program's memory: either */
 	C_SELF_IST,	/* this CPU's entry area: either, maybe after the run */
 	C_CEA_OTHER,	/* another CPU's entry area: stores must end the run */
+	C_RET_PAGE,	/* a frame's return-address page: read-only */
 };
 
 static const char *const cls_name[] = {
 	"own", "ro", "kernel", "other", "wild", "self-cea", "other-cea",
+	"ret-page",
 };
 
 struct target {
@@ -407,8 +409,14 @@ static void pick_absolute(struct prog *p, struct action *a,
 				     C_CEA_OTHER, "entry area, other CPU" };
 		add_slot(p, a, &t, L_CEA_OTHER);
 	} else if (r < 82) {
+		/* Its frame pointer is 8 bytes below its return address,
+		 * in a page read-only to every window. */
 		t = (struct target){ -1024 + 8 * (__s64)below(160), C_OTHER,
 				     "frame of a program on the other CPU" };
+		if ((__s64)t.addr >= 8) {
+			t.cls = C_RET_PAGE;
+			t.what = "return-address page of a program on the other CPU";
+		}
 		add_slot(p, a, &t, L_FRAME_OTHER);
 	} else if (r < 86) {
 		t = (struct target){ 8 * below(64), C_OTHER,
@@ -432,7 +440,7 @@ static __u64 sext(__u64 addr, int bits)
 /* A relative target for @a: a small offset from its base pointer. */
 static void pick_relative(struct action *a)
 {
-	int own = chance(60);
+	int own = chance(60), r;
 
 	a->abs = 0;
 	switch (a->base) {
@@ -454,11 +462,29 @@ static void pick_relative(struct action *a)
 				   below(FP_OWN_HI - FP_OWN_LO - 8);
 			a->cls = C_OWN;
 		} else {
-			/* Above the frame (saved registers, what the run
-			 * keeps there) or below the program's 512 bytes. */
-			a->delta = chance(70) ? 8 + (__s64)below(4096) :
-						FP_OWN_LO - (__s64)below(8192);
-			a->cls = C_WILD;
+			/*
+			 * Above the frame pointer: the saved frame pointer,
+			 * then the page with the program's return address,
+			 * read-only to it; past the stack; or below the
+			 * program's 512 bytes.
+			 */
+			r = below(100);
+			if (r < 15) {
+				a->delta = 8 + (__s64)below(8);
+				a->cls = C_WILD;
+			} else if (r < 60) {
+				/* The access at fp + delta - 8, in the page. */
+				a->delta = 16 + 8 * (__s64)below(511);
+				a->cls = C_RET_PAGE;
+				a->what = "own return-address page";
+				return;
+			} else if (r < 75) {
+				a->delta = 4104 + (__s64)below(1 << 16);
+				a->cls = C_WILD;
+			} else {
+				a->delta = FP_OWN_LO - (__s64)below(8192);
+				a->cls = C_WILD;
+			}
 		}
 		break;
 	case B_CTX:
@@ -663,6 +689,12 @@ static enum outcome expect(const struct action *a)
 	case C_CEA_OTHER:
 		/* Its descriptor tables are readable in a window. */
 		return kind_writes(a->kind) ? O_TERM : O_EITHER;
+	case C_RET_PAGE:
+		/* Loads go through (it is keyed like the descriptor tables);
+		 * a helper may refuse to read it for the program. */
+		if (kind_writes(a->kind))
+			return O_TERM;
+		return a->kind == K_LOAD ? O_OK : O_EITHER;
 	case C_KERNEL:
 		return O_TERM;
 	default:
@@ -1220,6 +1252,10 @@ static int load_case(const struct fuzz_case *c, struct run_state *s,
 		moat_set_mode("0");
 		if (s->fd[i] < 0)
 			return s->fd[i];
+		if (fdinfo(s->fd[i], "moat_isolated") != 1) {
+			snprintf(vlog, sizeof(vlog), "loaded, but not isolated");
+			return -EPERM;
+		}
 		s->image[i] = prog_image(s->fd[i], &len);
 	}
 	return 0;
@@ -1299,15 +1335,17 @@ struct verdict {
 };
 
 /*
- * What a run of @p must have done: the index of the first action that
- * must end it (or -1), and whether an action before it may end it too.
+ * The first action of @p that must end a run (-1: none); in @either
+ * whether one that may end it or not comes before, in @delayed whether
+ * one may end it only when it returns (a write of this CPU's entry area:
+ * the NMI nesting word is compared after the run).
  */
-static int first_term(const struct prog *p, __u64 mask, int *either_before,
+static int first_term(const struct prog *p, __u64 mask, int *either,
 		      int *delayed)
 {
-	int i;
+	int i, t = -1;
 
-	*either_before = 0;
+	*either = 0;
 	*delayed = 0;
 	for (i = 0; i < p->n; i++) {
 		enum outcome o;
@@ -1315,15 +1353,46 @@ static int first_term(const struct prog *p, __u64 mask, int *either_before,
 		if (!(mask & (1ULL << i)))
 			continue;
 		o = expect(&p->act[i]);
+		if (o == O_EITHER && p->act[i].cls == C_SELF_IST &&
+		    kind_writes(p->act[i].kind))
+			*delayed = 1;
+		if (t >= 0)
+			continue;
 		if (o == O_TERM)
-			return i;
-		if (o == O_EITHER) {
-			*either_before = 1;
-			if (p->act[i].cls == C_SELF_IST && kind_writes(p->act[i].kind))
-				*delayed = 1;
-		}
+			t = i;
+		else if (o == O_EITHER)
+			*either = 1;
 	}
-	return -1;
+	return t;
+}
+
+/*
+ * Where a run of @p may have ended, whatever the actions that may do
+ * either did: at its first action that must end it or before, never at
+ * one that must go through, and at its end only if nothing had to end it.
+ */
+static int check_end(const struct prog *p, __u64 mask, __u64 mark, int t,
+		     const char *who, char *why, size_t len)
+{
+	if (mark != MARK_END && (mark >= (__u64)p->n || !(mask >> mark & 1))) {
+		snprintf(why, len, "%s: ended at %llu, which is no action",
+			 who, (unsigned long long)mark);
+		return -1;
+	}
+	if (t >= 0 && (mark == MARK_END || mark > (__u64)t)) {
+		snprintf(why, len, "%s: action %d (%s at %s, %s) must end the run: it ended at %lld",
+			 who, t, kind_name[p->act[t].kind], p->act[t].what,
+			 cls_name[p->act[t].cls],
+			 mark == MARK_END ? -1LL : (long long)mark);
+		return -1;
+	}
+	if (mark != MARK_END && expect(&p->act[mark]) == O_OK) {
+		snprintf(why, len, "%s: ended at action %llu (%s at %s, %s), which must go through",
+			 who, (unsigned long long)mark, kind_name[p->act[mark].kind],
+			 p->act[mark].what, cls_name[p->act[mark].cls]);
+		return -1;
+	}
+	return 0;
 }
 
 static int check_prog(const struct prog *p, __u64 mask, const struct result *r,
@@ -1334,7 +1403,8 @@ static int check_prog(const struct prog *p, __u64 mask, const struct result *r,
 	int ended = mark == MARK_END;
 
 	if (!outer) {
-		/* The inner program: as many runs as it was given. */
+		/* The inner program: any number of runs, each judged alike;
+		 * the map shows the last one. */
 		if (!r->runs)
 			return mark == MARK_NONE && r->viol == 0 ? 0 :
 			       (snprintf(why, len, "inner never ran, mark %llu, violations %lld",
@@ -1344,20 +1414,21 @@ static int check_prog(const struct prog *p, __u64 mask, const struct result *r,
 				 r->viol, (unsigned long long)r->runs);
 			return -1;
 		}
-		if (t >= 0 && !either && (mark != (__u64)t ||
-					  (__u64)r->viol != r->runs)) {
-			snprintf(why, len, "inner: ended at %llu with %lld violations in %llu runs, want action %d and one per run",
-				 (unsigned long long)mark, r->viol,
-				 (unsigned long long)r->runs, t);
+		if (check_end(p, mask, mark, t, "inner", why, len))
+			return -1;
+		if (t >= 0 && (__u64)r->viol != r->runs) {
+			snprintf(why, len, "inner: %lld violations in %llu runs, want one per run",
+				 r->viol, (unsigned long long)r->runs);
 			return -1;
 		}
-		if (t < 0 && !either && (!ended || r->viol)) {
-			snprintf(why, len, "inner: ended at %llu with %lld violations, want the end and none",
-				 (unsigned long long)mark, r->viol);
+		if (t < 0 && !either && !delayed && r->viol) {
+			snprintf(why, len, "inner: %lld violations, nothing had to end a run",
+				 r->viol);
 			return -1;
 		}
 		return 0;
 	}
+	/* Only a stray store (another program's, no Layer II) could. */
 	if (r->runs != 1 && !either) {
 		snprintf(why, len, "outer ran %llu times", (unsigned long long)r->runs);
 		return -1;
@@ -1377,16 +1448,13 @@ static int check_prog(const struct prog *p, __u64 mask, const struct result *r,
 			 (unsigned long long)mark, r->retval);
 		return -1;
 	}
-	if (either)
-		return 0;	/* nothing more is certain */
-	if (t >= 0 && (mark != (__u64)t || r->viol != 1)) {
-		snprintf(why, len, "action %d (%s at %s, %s) must end the run: ended at %llu, %lld violations, verdict %u",
-			 t, kind_name[p->act[t].kind], p->act[t].what,
-			 cls_name[p->act[t].cls], (unsigned long long)mark,
-			 r->viol, r->retval);
+	if (check_end(p, mask, mark, t, "outer", why, len))
+		return -1;
+	if (ended && r->viol && !delayed) {
+		snprintf(why, len, "terminated after its last action, which nothing explains");
 		return -1;
 	}
-	if (t < 0 && (!ended || r->viol)) {
+	if (t < 0 && !either && !delayed && r->viol) {
 		snprintf(why, len, "nothing must end the run: ended at %llu, %lld violations",
 			 (unsigned long long)mark, r->viol);
 		return -1;
@@ -1732,6 +1800,8 @@ static int setup(void)
 		return snprintf(setup_err, sizeof(setup_err),
 				"no kfunc bpf_moat_test_escape");
 	escape_btf_id = id;
+	/* The helper gate checks every argument (a test knob turns it off). */
+	moat_write_file("/sys/kernel/debug/moat_test/dpa_off", "0");
 	if (read_str(PRINTK_ID, setup_err, sizeof(setup_err)))
 		return snprintf(setup_err, sizeof(setup_err), "no %s", PRINTK_ID);
 	printk_event_id = atoi(setup_err);
