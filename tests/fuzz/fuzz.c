@@ -82,6 +82,7 @@
 #define OFF_MARK	24	/* index of the action under way */
 #define OFF_RUNS	32	/* runs of the program */
 #define OFF_SINK	40	/* what loads read */
+#define OFF_MAPP	48	/* the scratch hash map's struct bpf_map, laundered */
 #define OFF_OWN		64	/* [OFF_OWN, OFF_TAB): free for the program */
 #define OFF_TAB		256	/* absolute targets, filled in before a run */
 #define NR_SLOTS	16
@@ -165,13 +166,15 @@ enum kind {
 	K_SIZE,		/* a helper's size, forged */
 	K_NEST,		/* bpf_trace_printk("fz\n"): the inner program runs */
 	K_LEGIT,	/* a store to the program's own memory */
+	K_FAKE_MAP,	/* bpf_map_lookup_elem(forged struct bpf_map *, key):
+			 * a hash map, as array lookups are inlined arithmetic */
 	NR_KINDS,
 };
 
 static const char *const kind_name[] = {
 	"load", "store", "store_reg", "atomic", "lookup_key", "update_val",
 	"load_bytes", "printk_fmt", "probe_dst", "probe_src", "size", "nest",
-	"legit",
+	"legit", "fake_map",
 };
 
 enum base { B_VALUE, B_STACK, B_CTX };
@@ -208,6 +211,7 @@ struct fuzz_case {
 	int has_inner;
 	int inner_nmi;		/* the inner program runs in NMIs */
 	int cpu;
+	int pkt_len;		/* the outer program's packet */
 };
 
 /* --- random numbers: splitmix64, one stream per case */
@@ -534,6 +538,8 @@ static void gen_action(struct prog *p, struct action *a, int nested,
 		a->kind = K_SIZE;
 	else if (r < 90 && !nested)
 		a->kind = K_NEST;
+	else if (r < 95)
+		a->kind = K_FAKE_MAP;
 	else
 		a->kind = K_LEGIT;
 
@@ -567,6 +573,26 @@ static void gen_action(struct prog *p, struct action *a, int nested,
 		a->cls = C_OWN;
 		a->what = "legitimate";
 		a->delta = OFF_OWN + 8 * below((OFF_TAB - OFF_OWN) / 8);
+		return;
+	case K_FAKE_MAP:
+		/*
+		 * The verifier lets a map pointer take a known 0: a forged
+		 * one, at a target or near the real map (its ops pointer,
+		 * its fields), must never reach a helper.
+		 */
+		a->base = B_VALUE;
+		a->size = 8;
+		if (chance(50)) {
+			pick_absolute(p, a, ro, victim);
+			a->cls = C_KERNEL;
+		} else {
+			a->abs = 0;
+			a->delta = 8 * ((__s64)below(1024) - 512);
+			if (!a->delta)
+				a->delta = 8;
+			a->cls = C_KERNEL;
+			a->what = "near the map";
+		}
 		return;
 	default:
 		/* 64 bytes from the stack would not fit below fp-8. */
@@ -620,6 +646,8 @@ static void gen_case(struct fuzz_case *c, __u64 seed, __u64 idx,
 	rnd();
 	memset(c, 0, sizeof(*c));
 	c->cpu = nr_cpus > 1 ? idx % 2 : 0;
+	/* Up to most of a page: packet windows of one or two pages. */
+	c->pkt_len = chance(50) ? 64 : 64 + below(2936);
 	gen_prog(&c->outer, outer_types[below(3)], 0, ro, victim);
 	c->has_inner = chance(40);
 	c->inner_nmi = c->has_inner && chance(40);
@@ -769,6 +797,7 @@ static void call(struct emit *e, int helper)
 }
 
 static __s32 escape_btf_id;
+static int scratch_hash = -1;	/* a hash map for forged map pointers */
 
 static void call_escape(struct emit *e)
 {
@@ -949,6 +978,21 @@ static void emit_action(struct emit *e, const struct prog *p,
 	case K_LEGIT:
 		st(e, 8, R7, a->delta, a->imm);
 		break;
+	case K_FAKE_MAP:
+		if (a->abs) {
+			ldx(e, 8, R1, R7, OFF_TAB + 8 * a->slot);
+			ldx(e, 8, R3, R7, OFF_MAPP);
+			put(e, BPF_ALU64 | BPF_SUB | BPF_X, R1, R3, 0, 0);
+		} else {
+			ld64(e, R1, (__u64)a->delta, 0);
+		}
+		call_escape(e);
+		ld64(e, R1, scratch_hash, BPF_PSEUDO_MAP_FD);
+		put(e, BPF_ALU64 | BPF_ADD | BPF_X, R1, R0, 0, 0);
+		mov_reg(e, R2, R10);
+		add_imm(e, R2, FP_KEY);
+		call(e, BPF_FUNC_map_lookup_elem);
+		break;
 	default:
 		break;
 	}
@@ -1001,10 +1045,11 @@ static int emit_prog(struct emit *e, const struct prog *p, __u64 mask,
 	mov_reg(e, R1, R10);
 	stx(e, 8, R7, R1, OFF_FP);
 	stx(e, 8, R7, R6, OFF_CTX);
-	/* runs++ */
-	ldx(e, 8, R1, R7, OFF_RUNS);
-	add_imm(e, R1, 1);
-	stx(e, 8, R7, R1, OFF_RUNS);
+	ld64(e, R1, scratch_hash, BPF_PSEUDO_MAP_FD);
+	stx(e, 8, R7, R1, OFF_MAPP);
+	/* runs++: atomic, as an inner program in NMIs runs on both CPUs */
+	mov_imm(e, R1, 1);
+	put(e, BPF_STX | BPF_ATOMIC | BPF_DW, R7, R1, OFF_RUNS, BPF_ADD);
 	for (i = 0; i < p->n; i++) {
 		if (!(mask & (1ULL << i)))
 			continue;
@@ -1174,9 +1219,6 @@ static void fill_table(const struct prog *p, __u64 *val, __u64 own_value,
 	}
 }
 
-/* The value's address: a plain probe program would tell, but the program
- * launders it into OFF_VALUE on every run; the first run tells. */
-
 struct result {
 	int loaded;
 	__u32 retval;
@@ -1278,11 +1320,11 @@ static const char *run_step;
 static int run_case(const struct fuzz_case *c, struct run_state *s,
 		    struct result *r)
 {
-	unsigned char pkt[64] = { [12] = 0x08, [14] = 0x45 };
-	unsigned char out[128];
+	static unsigned char pkt[4096] = { [12] = 0x08, [14] = 0x45 };
+	static unsigned char out[4096];
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = pkt,
-		.data_size_in = sizeof(pkt),
+		.data_size_in = c->pkt_len,
 		.data_out = out,
 		.data_size_out = sizeof(out),
 		.repeat = 1,
@@ -1326,13 +1368,6 @@ static int run_case(const struct fuzz_case *c, struct run_state *s,
 }
 
 /* --- the oracle */
-
-struct verdict {
-	char why[256];
-	int terminated;		/* the outer program's run ended early */
-	int either;		/* an action that may do either ran */
-	int other_writes;	/* stores aimed at another program's map */
-};
 
 /*
  * The first action of @p that must end a run (-1: none); in @either
@@ -1817,8 +1852,10 @@ static int setup(void)
 	victim_map = make_array("fuzz_victim", VALUE_SIZE, 0);
 	ro_map = make_array("fuzz_ro", VALUE_SIZE, BPF_F_RDONLY_PROG);
 	control_map = make_array("fuzz_control", VALUE_SIZE, 0);
+	scratch_hash = bpf_map_create(BPF_MAP_TYPE_HASH, "fuzz_hash", 4,
+				      SCRATCH_SIZE, 16, NULL);
 	if (outer_map < 0 || inner_map < 0 || scratch_map < 0 ||
-	    victim_map < 0 || ro_map < 0 || control_map < 0)
+	    victim_map < 0 || ro_map < 0 || control_map < 0 || scratch_hash < 0)
 		return snprintf(setup_err, sizeof(setup_err), "maps: %s",
 				strerror(errno));
 	if (learn_addrs() || learn_value_addr(outer_map, 0) ||
@@ -1883,8 +1920,9 @@ static void print_case(const struct fuzz_case *c, const __u64 *mask)
 	for (j = 0; j < 1 + c->has_inner; j++) {
 		const struct prog *p = j ? &c->inner : &c->outer;
 
-		printf("INFO  %s program (%s), CPU %d:\n", j ? "inner" : "outer",
-		       type_name[p->type], c->cpu);
+		printf("INFO  %s program (%s), CPU %d, packet %d bytes:\n",
+		       j ? (c->inner_nmi ? "inner (NMI)" : "inner") : "outer",
+		       type_name[p->type], c->cpu, c->pkt_len);
 		for (i = 0; i < p->n; i++)
 			if (mask[j] & (1ULL << i))
 				print_action(p, i, &p->act[i]);
@@ -2118,6 +2156,9 @@ static void test_programs_contained(void)
 			continue;
 		}
 		if (err) {
+			if (nr_bad < 20)
+				printf("INFO fuzz: case %llu: %s\n",
+				       (unsigned long long)i, why);
 			if (!nr_bad++) {
 				snprintf(first_fail, sizeof(first_fail),
 					 "case %llu of seed %#llx: %s",
