@@ -53,6 +53,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1645,6 +1646,7 @@ static void storm_start(void)
 	storm_pid = fork();
 	if (storm_pid)
 		return;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (;;)
 		if (moat_write_file(PKS_TEST, "irq_storm"))
 			usleep(1000);
@@ -1711,6 +1713,7 @@ static int neighbours_start(void)
 	struct prog p = { .type = P_SOCKET, .n = 3 };
 	struct emit e;
 	int cpu, tries;
+	pid_t pid;
 
 	neigh = mmap(NULL, 2 * sizeof(*neigh), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1732,9 +1735,13 @@ static int neighbours_start(void)
 		if (n->prog < 0)
 			return n->prog;
 		n->viol0 = fdinfo(n->prog, "moat_violations");
-		n->pid = fork();
-		if (!n->pid)
+		/* Only the parent writes the pid: *n is shared. */
+		pid = fork();
+		if (!pid) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			neighbour_loop(n, cpu);
+		}
+		n->pid = pid;
 		for (tries = 0; tries < 2000 && !n->runs; tries++)
 			usleep(1000);
 		if (!n->runs)
@@ -2125,6 +2132,7 @@ static void test_programs_contained(void)
 {
 	__u64 i, mask[2];
 	struct fuzz_case c;
+	long long runs0;
 	char why[512];
 	int ok, err;
 
@@ -2188,6 +2196,10 @@ static void test_programs_contained(void)
 	}
 	storm_stop();
 	neighbours_stop();
+	/* Nothing the fuzzer started may outlive it (later tests count runs). */
+	runs0 = moat_stat("runs");
+	usleep(100 * 1000);
+	ASSERT_EQ(moat_stat("runs") - runs0, 0, "isolated runs after the fuzzer stopped");
 	test_info("neighbours: %lld + %lld loops, %lld + %lld results changed, %lld violations counted against them (Layer II: not built)",
 		  neigh[0].runs, neigh[1].runs, neigh[0].bad, neigh[1].bad,
 		  neighbours_viol());
