@@ -1318,6 +1318,24 @@ static void unload_case(struct run_state *s)
 
 static const char *run_step;
 
+static void inner_quiesce(int fd)
+{
+	__u64 val[VALUE_SIZE / 8];
+	long long v0, v1 = fdinfo(fd, "moat_violations");
+	__u64 r0, r1 = value_io(inner_map, val, 0) ? 0 : val[OFF_RUNS / 8];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		usleep(2000);
+		v0 = v1;
+		r0 = r1;
+		v1 = fdinfo(fd, "moat_violations");
+		r1 = value_io(inner_map, val, 0) ? 0 : val[OFF_RUNS / 8];
+		if (v0 == v1 && r0 == r1)
+			break;
+	}
+}
+
 static int run_case(const struct fuzz_case *c, struct run_state *s,
 		    struct result *r)
 {
@@ -1357,6 +1375,14 @@ static int run_case(const struct fuzz_case *c, struct run_state *s,
 	if (err)
 		return -errno;
 	detach_inner(s->pfd);
+	/*
+	 * A run that began before the detach may still be under way in an
+	 * NMI on the other CPU: wait until the inner program's run and
+	 * violation counts stop moving (the second long run had three cases
+	 * off by one or two in thousands of runs).
+	 */
+	if (c->has_inner)
+		inner_quiesce(s->fd[1]);
 	r[0].retval = opts.retval;
 	for (i = 0; i < 1 + c->has_inner; i++) {
 		if (value_io(i ? inner_map : outer_map, r[i].val, 0))
