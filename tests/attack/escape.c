@@ -41,8 +41,6 @@
 #include "moat.h"
 #include "cgroup.h"
 
-#define CANARY "/sys/kernel/debug/moat_test/canary"
-#define NMI_FILE "/sys/kernel/debug/moat_test/nmi"
 #define DB_FILE "/sys/kernel/debug/moat_test/db_stack"
 #define KERNEL_CS 0x10
 
@@ -60,34 +58,6 @@ struct attack_cfg {
 static struct bpf_object *obj, *mobj;	/* MOAT off, MOAT on */
 static int cfg_fd = -1, mcfg_fd = -1;
 static char setup_err[256], msetup_err[256];
-
-/* Address and value of the canary; 0 on success. */
-static int canary(__u64 *addr, __u64 *val)
-{
-	char buf[80] = "";
-	int fd = open(CANARY, O_RDONLY), n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || sscanf(buf, "%llx %llx", addr, val) != 2)
-		return -EINVAL;
-	return 0;
-}
-
-static int set_canary(__u64 val)
-{
-	char buf[32];
-	int fd = open(CANARY, O_WRONLY), n;
-
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "0x%llx", val);
-	n = write(fd, buf, n) == n ? 0 : -errno;
-	close(fd);
-	return n;
-}
 
 /*
  * Offset of @member in the struct or union @id of @btf, looking into its
@@ -228,7 +198,7 @@ static void read_attack(const char *name, __u64 adjust, __u64 mask)
 
 	if (!ready())
 		return;
-	ASSERT_OK(canary(&addr, &val), "read " CANARY);
+	ASSERT_OK(moat_canary(&addr, &val), "read " MOAT_CANARY);
 	c.target = addr;
 	ASSERT_OK(run(name, &c), name);
 	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
@@ -290,11 +260,11 @@ static void write_attack(const char *name)
 
 	if (!ready())
 		return;
-	ASSERT_OK(canary(&addr, &before), "read " CANARY);
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
 	c.target = addr;
 	ASSERT_OK(run(name, &c), name);
-	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
-	set_canary(before);
+	ASSERT_OK(moat_canary(&addr, &after), "read " MOAT_CANARY " again");
+	moat_set_canary(before);
 	test_info("%s, MOAT off: canary 0x%llx -> 0x%llx", name,
 		  (unsigned long long)before, (unsigned long long)after);
 	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
@@ -317,23 +287,10 @@ static int pin_cpu0(cpu_set_t *saved)
 	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }
 
-/* The address the test facility file @path gives; 0 or -errno. */
-static int facility_addr(const char *path, __u64 *addr)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY), n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 && sscanf(buf, "%llx", addr) == 1 ? 0 : -EINVAL;
-}
-
 /* Send this CPU an NMI: 0 if the handler got it, else -errno. */
 static int nmi_send(void)
 {
-	int fd = open(NMI_FILE, O_WRONLY), err = 0;
+	int fd = open(MOAT_NMI_FILE, O_WRONLY), err = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -365,7 +322,7 @@ static int nmi_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 	err = pin_cpu0(&all);
 	if (err)
 		return err;
-	err = facility_addr(NMI_FILE, &c->target);
+	err = moat_facility_addr(MOAT_NMI_FILE, &c->target);
 	if (err)
 		goto out;
 	if (own)
@@ -418,8 +375,8 @@ static int db_attack(struct bpf_object *o, int map, struct attack_cfg *c)
 	err = pin_cpu0(&all);
 	if (err)
 		return err;
-	err = facility_addr(DB_FILE, &c->target);
-	if (!err && canary(&addr, &val))
+	err = moat_facility_addr(DB_FILE, &c->target);
+	if (!err && moat_canary(&addr, &val))
 		err = -EINVAL;
 	if (err)
 		goto out;
@@ -440,7 +397,7 @@ static int db_attack(struct bpf_object *o, int map, struct attack_cfg *c)
 		err = -errno;
 		goto out;
 	}
-	canary(&addr, &val);	/* the #DB */
+	moat_canary(&addr, &val);	/* the #DB */
 	bpf_link__destroy(link);
 	if (bpf_map_lookup_elem(map, &key, c))
 		err = -errno;
@@ -663,10 +620,10 @@ static void contained(const char *name, __u64 adjust)
 	long long v0 = violations(name);
 	__u32 ret = 1;
 
-	ASSERT_OK(canary(&addr, &before), "read " CANARY);
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
 	c.target = addr;
 	ASSERT_OK(run_in(mobj, mcfg_fd, name, &c, &ret), name);
-	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
+	ASSERT_OK(moat_canary(&addr, &after), "read " MOAT_CANARY " again");
 	test_info("%s, MOAT on: ran %llu, verdict %u, read 0x%llx, canary 0x%llx -> 0x%llx, violations %lld -> %lld",
 		  name, (unsigned long long)c.ran, ret,
 		  (unsigned long long)c.result, (unsigned long long)before,
@@ -810,11 +767,11 @@ static void test_rb_forged_header_moat_on(void)
 
 	if (!moat_ready())
 		return;
-	ASSERT_OK(canary(&addr, &before), "read " CANARY);
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
 	c.target = addr;
 	ASSERT_OK(run_in(mobj, mcfg_fd, "rb_forge_header", &c, &ret),
 		  "rb_forge_header");
-	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
+	ASSERT_OK(moat_canary(&addr, &after), "read " MOAT_CANARY " again");
 	test_info("rb_forge_header, MOAT on: ran %llu, canary 0x%llx -> 0x%llx",
 		  (unsigned long long)c.ran, (unsigned long long)before,
 		  (unsigned long long)after);
@@ -889,7 +846,7 @@ static void test_violation_reported(void)
 	ASSERT_TRUE(p != NULL, "map_read");
 	ASSERT_OK(bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len),
 		  "prog info");
-	ASSERT_OK(canary(&addr, &val), "read " CANARY);
+	ASSERT_OK(moat_canary(&addr, &val), "read " MOAT_CANARY);
 	ASSERT_OK(tracefs_write("trace", ""), "clearing the trace buffer");
 	ASSERT_OK(tracefs_write("events/bpf_moat/bpf_moat_violation/enable",
 				"1"), "enabling bpf_moat:bpf_moat_violation");
@@ -1367,15 +1324,15 @@ static int dpa_run(struct bpf_object *o, int map, const char *name,
 	__u32 ret = 1;
 	int err;
 
-	if (canary(&addr, canary_val))
+	if (moat_canary(&addr, canary_val))
 		return -1;
 	c->target = addr;
 	err = dpa_run_at(o, map, name, c, got, &ret);
-	if (canary(&addr, &after))
+	if (moat_canary(&addr, &after))
 		return -1;
 	*wrote = after;
 	if (after != *canary_val)
-		set_canary(*canary_val);
+		moat_set_canary(*canary_val);
 	if (err)
 		test_fail("running %s: %s", name, strerror(-err));
 	return err;
@@ -1435,7 +1392,7 @@ static void test_helper_lookup_key_moat_off(void)
 	__u64 addr, val, wrote;
 	struct dpa_got got;
 
-	if (!ready() || canary(&addr, &val) || dpa_hash_setup(obj, val) ||
+	if (!ready() || moat_canary(&addr, &val) || dpa_hash_setup(obj, val) ||
 	    dpa_run(obj, cfg_fd, "dpa_lookup_key", &c, &val, &wrote, &got))
 		return;
 	test_info("bpf_map_lookup_elem(key = canary), MOAT off: found 0x%llx",
@@ -1499,7 +1456,7 @@ static void dpa_contained(const char *name)
 	if (!moat_ready())
 		return;
 	bpf_map_update_elem(m, &key, &v, BPF_ANY);
-	if (canary(&addr, &val) || dpa_hash_setup(mobj, val))
+	if (moat_canary(&addr, &val) || dpa_hash_setup(mobj, val))
 		return;
 	contained(name, 0);
 	if (dpa_run(mobj, mcfg_fd, name, &c, &val, &wrote, &got))
@@ -1570,24 +1527,6 @@ static const struct cop_case cop_probe_read = {
 };
 
 /* Address of kernel symbol @name in /proc/kallsyms, 0 if none. */
-static __u64 ksym(const char *name)
-{
-	char line[256], sym[128];
-	unsigned long long addr;
-	FILE *f = fopen("/proc/kallsyms", "r");
-	__u64 found = 0;
-	char type;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 &&
-		    !strcmp(sym, name))
-			found = addr;
-	fclose(f);
-	return found;
-}
-
 /*
  * Run @k's program of @o at its object; what reached user space (dpa_map,
  * the ring buffer, the program's own copy) goes to @leak.
@@ -1600,8 +1539,8 @@ static int cop_run(struct bpf_object *o, int map, const struct cop_case *k,
 	struct dpa_got got;
 	__u32 key = 0;
 
-	c->target = ksym(k->object);
-	if (!c->target || !ksym(k->first)) {
+	c->target = moat_ksym(k->object);
+	if (!c->target || !moat_ksym(k->first)) {
 		test_fail("no %s or %s in /proc/kallsyms", k->object,
 			  k->first);
 		return -1;
@@ -1626,10 +1565,10 @@ static void cop_attack_moat_off(const struct cop_case *k)
 		return;
 	test_info("%s(%s), MOAT off: got 0x%llx (%s is at 0x%llx)", k->prog,
 		  k->object, (unsigned long long)leak, k->first,
-		  (unsigned long long)ksym(k->first));
+		  (unsigned long long)moat_ksym(k->first));
 	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
 	ASSERT_EQ(c.result, 0, "the helper succeeded");
-	ASSERT_EQ(leak, ksym(k->first),
+	ASSERT_EQ(leak, moat_ksym(k->first),
 		  "the object's first word reached user space");
 }
 
@@ -2127,7 +2066,7 @@ static void test_fault_stack_spray_moat_on(void)
 		test_fail("spray programs or map missing");
 		return;
 	}
-	ASSERT_OK(canary(&addr, &before), "read " CANARY);
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
 	s.victim_target = addr;
 	if (bpf_map_update_elem(map, &key, &s, BPF_ANY)) {
 		test_fail("spray_map: %s", strerror(errno));
@@ -2170,7 +2109,7 @@ static void test_fault_stack_spray_moat_on(void)
 	ASSERT_OK(err, "run spray_victim 2000 times on cpu0");
 	bpf_map_lookup_elem(map, &key, &s);
 	v1 = violations("spray_victim");
-	ASSERT_OK(canary(&addr, &after), "read " CANARY " again");
+	ASSERT_OK(moat_canary(&addr, &after), "read " MOAT_CANARY " again");
 	test_info("spray: %llu writer runs during %d x 2000 victim runs; victim terminated %lld times, verdict of the last run %u",
 		  (unsigned long long)(s.sprays - start), rounds, v1 - v0,
 		  vopts.retval);
@@ -2191,7 +2130,7 @@ static int nmi_word_write(struct bpf_object *o, int map, __u64 val,
 			  struct attack_cfg *c, __u32 *ret)
 {
 	__u64 cs;
-	int err = facility_addr(NMI_FILE, &cs);
+	int err = moat_facility_addr(MOAT_NMI_FILE, &cs);
 
 	if (err)
 		return err;
@@ -2500,7 +2439,7 @@ static void test_rb_reserve_terminated_moat_off(void)
 	struct rb_seen seen;
 	__u64 addr, val;
 
-	if (!ready() || canary(&addr, &val) ||
+	if (!ready() || moat_canary(&addr, &val) ||
 	    rb_hold_runs(obj, cfg_fd, addr, &c, &seen))
 		return;
 	test_info("MOAT off: first run ran %llu; %d records, the last 0x%llx",
@@ -2518,7 +2457,7 @@ static void test_rb_reserve_terminated_moat_on(void)
 	__u64 addr, val;
 	long long v0;
 
-	if (!moat_ready() || canary(&addr, &val))
+	if (!moat_ready() || moat_canary(&addr, &val))
 		return;
 	v0 = violations("rb_hold");
 	if (rb_hold_runs(mobj, mcfg_fd, addr, &c, &seen))
@@ -2766,9 +2705,9 @@ int main(void)
 	__u64 addr, val;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (canary(&addr, &val))
+	if (moat_canary(&addr, &val))
 		snprintf(setup_err, sizeof(setup_err),
-			 "%s not readable: is CONFIG_BPF_MOAT_TEST on?", CANARY);
+			 "%s not readable: is CONFIG_BPF_MOAT_TEST on?", MOAT_CANARY);
 	else if (!(obj = load_plain(setup_err, sizeof(setup_err))))
 		;
 	else

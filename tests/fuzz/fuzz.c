@@ -66,8 +66,6 @@
 #include "test.h"
 #include "moat.h"
 
-#define CANARY		"/sys/kernel/debug/moat_test/canary"
-#define NMI_FILE	"/sys/kernel/debug/moat_test/nmi"
 #define PKS_TEST	"/sys/kernel/debug/pks/test"
 #define PRINTK_ID	"/sys/kernel/tracing/events/bpf_trace/bpf_trace_printk/id"
 #define NMI_ID		"/sys/kernel/tracing/events/nmi/nmi_handler/id"
@@ -246,24 +244,6 @@ static void add_target(__u64 addr, enum cls cls, const char *what)
 		targets[nr_targets++] = (struct target){ addr, cls, what };
 }
 
-static __u64 ksym(const char *name)
-{
-	char line[256], sym[128];
-	unsigned long long addr;
-	FILE *f = fopen("/proc/kallsyms", "r");
-	__u64 found = 0;
-	char type;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 &&
-		    !strcmp(sym, name))
-			found = addr;
-	fclose(f);
-	return found;
-}
-
 /* MOAT's own data: every data symbol of the kernel that names it. */
 static void add_moat_symbols(void)
 {
@@ -284,21 +264,6 @@ static void add_moat_symbols(void)
 		n++;
 	}
 	fclose(f);
-}
-
-static int read_hex(const char *path, __u64 *a, __u64 *b)
-{
-	char buf[80] = "";
-	int fd = open(path, O_RDONLY), n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EINVAL;
-	return sscanf(buf, "%llx %llx", (unsigned long long *)a,
-		      (unsigned long long *)b) >= 1 ? 0 : -EINVAL;
 }
 
 static int pin_cpu(int cpu)
@@ -322,7 +287,6 @@ static void build_targets(void)
 		"init_uts_ns", "page_offset_base", "__per_cpu_offset",
 		"pks_ist_key", "sys_call_table",
 	};
-	__u64 dummy;
 	unsigned int i;
 
 	add_target(canary_addr, C_KERNEL, "canary");
@@ -333,10 +297,10 @@ static void build_targets(void)
 		add_target((canary_addr & ~0x3fffffffULL) +
 			   8 * below(64 << 17), C_KERNEL, "direct map");
 	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
-		add_target(ksym(syms[i]), C_KERNEL, syms[i]);
+		add_target(moat_ksym(syms[i]), C_KERNEL, syms[i]);
 	add_moat_symbols();
 	for (i = 0; i < 2 && (int)i < nr_cpus; i++) {
-		if (pin_cpu(i) || read_hex(NMI_FILE, &nmi_word[i], &dummy))
+		if (pin_cpu(i) || moat_facility_addr(MOAT_NMI_FILE, &nmi_word[i]))
 			nmi_word[i] = 0;
 	}
 	add_target((__u64)(unsigned long)user_page, C_KERNEL, "user page");
@@ -826,22 +790,43 @@ static int base_slot(enum base b)
 }
 
 /*
- * r2 = the forged pointer of @a, believed by the verifier to be its base
- * pointer unchanged; the access will be at r2 + @off.
+ * r0 = how far @a's target (less @off) is from the base pointer whose
+ * address the value word @slot holds, or @a's delta: a number the
+ * verifier believes is 0.
  */
-static void forge(struct emit *e, const struct action *a, int off)
+static void escape_delta(struct emit *e, const struct action *a, int slot,
+			 int off)
 {
 	if (a->abs) {
 		ldx(e, 8, R1, R7, OFF_TAB + 8 * a->slot);
-		ldx(e, 8, R3, R7, base_slot(a->base));
+		ldx(e, 8, R3, R7, slot);
 		put(e, BPF_ALU64 | BPF_SUB | BPF_X, R1, R3, 0, 0);
 		add_imm(e, R1, -off);
 	} else {
 		ld64(e, R1, (__u64)a->delta, 0);
 	}
 	call_escape(e);
+}
+
+/*
+ * r2 = the forged pointer of @a, believed by the verifier to be its base
+ * pointer unchanged; the access will be at r2 + @off.
+ */
+static void forge(struct emit *e, const struct action *a, int off)
+{
+	escape_delta(e, a, base_slot(a->base), off);
 	mov_reg(e, R2, base_reg(a->base));
 	put(e, BPF_ALU64 | BPF_ADD | BPF_X, R2, R0, 0, 0);
+}
+
+/* @reg = the forged pointer of @a plus @off: a helper's argument. */
+static void forge_arg(struct emit *e, const struct action *a, int off,
+		      int reg)
+{
+	forge(e, a, off);
+	if (reg != R2)
+		mov_reg(e, reg, R2);
+	add_imm(e, reg, off);
 }
 
 /* Offset the access at a base pointer goes to, as the verifier sees it. */
@@ -900,15 +885,12 @@ static void emit_action(struct emit *e, const struct prog *p,
 		    (a->imm & 3) == 2 ? (BPF_OR | BPF_FETCH) : BPF_ADD);
 		break;
 	case K_LOOKUP_KEY:
-		forge(e, a, off);
+		forge_arg(e, a, off, R2);
 		ld64(e, R1, scratch_fd, BPF_PSEUDO_MAP_FD);
-		add_imm(e, R2, off);
 		call(e, BPF_FUNC_map_lookup_elem);
 		break;
 	case K_UPDATE_VAL:
-		forge(e, a, off);
-		mov_reg(e, R3, R2);
-		add_imm(e, R3, off);
+		forge_arg(e, a, off, R3);
 		ld64(e, R1, scratch_fd, BPF_PSEUDO_MAP_FD);
 		mov_reg(e, R2, R10);
 		add_imm(e, R2, FP_KEY);
@@ -916,9 +898,7 @@ static void emit_action(struct emit *e, const struct prog *p,
 		call(e, BPF_FUNC_map_update_elem);
 		break;
 	case K_LOAD_BYTES:
-		forge(e, a, off);
-		mov_reg(e, R3, R2);
-		add_imm(e, R3, off);
+		forge_arg(e, a, off, R3);
 		mov_reg(e, R1, R6);
 		mov_imm(e, R2, 0);
 		mov_imm(e, R4, 8);
@@ -926,24 +906,18 @@ static void emit_action(struct emit *e, const struct prog *p,
 					   BPF_FUNC_skb_load_bytes);
 		break;
 	case K_PRINTK_FMT:
-		forge(e, a, off);
-		mov_reg(e, R1, R2);
-		add_imm(e, R1, off);
+		forge_arg(e, a, off, R1);
 		mov_imm(e, R2, 8);
 		call(e, BPF_FUNC_trace_printk);
 		break;
 	case K_PROBE_DST:
-		forge(e, a, off);
-		mov_reg(e, R1, R2);
-		add_imm(e, R1, off);
+		forge_arg(e, a, off, R1);
 		mov_imm(e, R2, 8);
 		mov_reg(e, R3, R7);
 		call(e, BPF_FUNC_probe_read_kernel);
 		break;
 	case K_PROBE_SRC:
-		forge(e, a, off);
-		mov_reg(e, R3, R2);
-		add_imm(e, R3, off);
+		forge_arg(e, a, off, R3);
 		mov_reg(e, R1, R10);
 		add_imm(e, R1, FP_BUF);
 		mov_imm(e, R2, 8);
@@ -980,14 +954,7 @@ static void emit_action(struct emit *e, const struct prog *p,
 		st(e, 8, R7, a->delta, a->imm);
 		break;
 	case K_FAKE_MAP:
-		if (a->abs) {
-			ldx(e, 8, R1, R7, OFF_TAB + 8 * a->slot);
-			ldx(e, 8, R3, R7, OFF_MAPP);
-			put(e, BPF_ALU64 | BPF_SUB | BPF_X, R1, R3, 0, 0);
-		} else {
-			ld64(e, R1, (__u64)a->delta, 0);
-		}
-		call_escape(e);
+		escape_delta(e, a, OFF_MAPP, 0);
 		ld64(e, R1, scratch_hash, BPF_PSEUDO_MAP_FD);
 		put(e, BPF_ALU64 | BPF_ADD | BPF_X, R1, R0, 0, 0);
 		mov_reg(e, R2, R10);
@@ -1626,7 +1593,7 @@ static int integrity(char *why, size_t len, long long *victim_changed)
 	__u64 a, v, val[VALUE_SIZE / 8];
 	char s[256];
 
-	if (read_hex(CANARY, &a, &v) || a != canary_addr || v != canary_val) {
+	if (moat_canary(&a, &v) || a != canary_addr || v != canary_val) {
 		snprintf(why, len, "kernel canary changed: %llx", (unsigned long long)v);
 		return -1;
 	}
@@ -1855,9 +1822,9 @@ static int setup(void)
 	int id, i;
 
 	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (read_hex(CANARY, &canary_addr, &canary_val))
+	if (moat_canary(&canary_addr, &canary_val))
 		return snprintf(setup_err, sizeof(setup_err),
-				"no %s: kernel without CONFIG_BPF_MOAT_TEST", CANARY);
+				"no %s: kernel without CONFIG_BPF_MOAT_TEST", MOAT_CANARY);
 	vmlinux = btf__load_vmlinux_btf();
 	if (libbpf_get_error(vmlinux))
 		return snprintf(setup_err, sizeof(setup_err), "no vmlinux BTF");
@@ -2093,19 +2060,6 @@ static void fuzz_ready_or_skip(int *ok)
 	*ok = 1;
 }
 
-static int set_canary(__u64 val)
-{
-	char buf[32];
-	int fd = open(CANARY, O_WRONLY), n;
-
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)val);
-	n = write(fd, buf, n) == n ? 0 : -errno;
-	close(fd);
-	return n;
-}
-
 /*
  * MOAT off: the generator's attacks are real.  A program of the
  * generator's, loaded plain, reads the kernel canary through a forged map
@@ -2142,8 +2096,8 @@ static void test_attacks_land_moat_off(void)
 	close(fd);
 	ASSERT_OK(err, "run");
 	ASSERT_OK(value_io(outer_map, val, 0), "map value");
-	read_hex(CANARY, &a, &v);
-	set_canary(canary_val);
+	moat_canary(&a, &v);
+	moat_set_canary(canary_val);
 	test_info("MOAT off: the canary read as %#llx (it was %#llx), then written: %#llx",
 		  (unsigned long long)val[OFF_SINK / 8],
 		  (unsigned long long)canary_val, (unsigned long long)v);

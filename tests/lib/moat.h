@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers for tests of MOAT itself: the CPU's PKS bit, the kernel.bpf_moat
- * policy, a program's fdinfo, MOAT's debugfs counters.
+ * policy, a program's fdinfo, MOAT's debugfs counters, the test kernel's
+ * attack facility (CONFIG_BPF_MOAT_TEST) and kernel symbols.
  */
 #ifndef MOAT_MOAT_H
 #define MOAT_MOAT_H
@@ -13,12 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/types.h>
 
 #define MOAT_SYSCTL	"/proc/sys/kernel/bpf_moat"
 #define MOAT_MEMORY	"/sys/kernel/debug/bpf_moat/memory"
 #define MOAT_STATS	"/sys/kernel/debug/bpf_moat/stats"
 /* 1 while MOAT maps packet pages into windows, 0 while it copies them. */
 #define MOAT_MAP_PACKETS "/sys/kernel/debug/bpf_moat/map_packets"
+/* CONFIG_BPF_MOAT_TEST's files: a kernel canary, an NMI on demand. */
+#define MOAT_CANARY	"/sys/kernel/debug/moat_test/canary"
+#define MOAT_NMI_FILE	"/sys/kernel/debug/moat_test/nmi"
 
 #ifndef BPF_F_MOAT
 #define BPF_F_MOAT	(1U << 16)
@@ -98,6 +103,67 @@ static inline long long fdinfo(int fd, const char *key)
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	return moat_file_value(path, key);
+}
+
+/* The address the test facility file @path gives; 0 or -errno. */
+static inline int moat_facility_addr(const char *path, __u64 *addr)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && sscanf(buf, "%llx", addr) == 1 ? 0 : -EINVAL;
+}
+
+/* Address and value of the kernel canary; 0 or -errno. */
+static inline int moat_canary(__u64 *addr, __u64 *val)
+{
+	char buf[80] = "";
+	int fd = open(MOAT_CANARY, O_RDONLY), n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || sscanf(buf, "%llx %llx", addr, val) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+/* Give the kernel canary value @val: 0 or -errno. */
+static inline int moat_set_canary(__u64 val)
+{
+	char buf[32];
+	int fd = open(MOAT_CANARY, O_WRONLY), n;
+
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "0x%llx", val);
+	n = write(fd, buf, n) == n ? 0 : -errno;
+	close(fd);
+	return n;
+}
+
+/* Address of kernel symbol @name (/proc/kallsyms), or 0. */
+static inline __u64 moat_ksym(const char *name)
+{
+	char line[256], sym[128];
+	unsigned long long addr;
+	FILE *f = fopen("/proc/kallsyms", "r");
+	__u64 found = 0;
+	char type;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 &&
+		    !strcmp(sym, name))
+			found = addr;
+	fclose(f);
+	return found;
 }
 
 #endif /* MOAT_MOAT_H */
