@@ -4,9 +4,11 @@
 #
 #   run-guest.sh [--cpu pks|nopks] [--mode test|demo|bench] [--timeout SEC]
 #                [--name NAME] [--append "extra cmdline"]
-#                [--only suite/binary[,suite/binary...]]
+#                [--only suite/binary[,suite/binary...]] [--tests NAME,...]
 #                [--smp N] [--icount] [--quick] [--plugin SPEC]
 #
+# --tests: within those binaries, only the tests whose names contain one
+# of the comma-separated NAMEs (the others are not run and not reported).
 # --icount: QEMU's deterministic instruction counting (-icount
 # shift=0,sleep=off): one guest nanosecond is one executed instruction.
 # --quick: the short version of the benchmarks (bench mode).  --plugin:
@@ -27,11 +29,12 @@ while [ $# -gt 0 ]; do
 	--name)		name=$2; shift ;;
 	--append)	append="$append $2"; shift ;;
 	--only)		append="$append moat.only=$2"; shift ;;
+	--tests)	append="$append moat.tests=$2"; shift ;;
 	--smp)		smp=$2; shift ;;
 	--icount)	icount=(-icount shift=0,sleep=off) ;;
 	--quick)	append="$append moat.quick=1" ;;
 	--plugin)	plugin=(-plugin "$2"); shift ;;
-	-h|--help)	sed -n '2,21s/^# \?//p' "$0"; exit 0 ;;
+	-h|--help)	sed -n '2,23s/^# \?//p' "$0"; exit 0 ;;
 	*)		die "unknown argument '$1' (try --help)" ;;
 	esac
 	shift

@@ -107,7 +107,37 @@ static inline const char *test_suite_name(const char *suite)
 	return name;
 }
 
+/*
+ * Whether test @name is to run: $MOAT_TESTS (moat.tests=, run-guest.sh
+ * --tests), when set, names the tests to run by comma-separated parts
+ * of their names.
+ */
+static inline int test_selected(const char *name)
+{
+	const char *only = getenv("MOAT_TESTS"), *p, *end;
+	char part[64];
+	size_t n;
+
+	if (!only || !*only)
+		return 1;
+	for (p = only; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		n = end - p;
+		if (n && n < sizeof(part)) {
+			memcpy(part, p, n);
+			part[n] = 0;
+			if (strstr(name, part))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 #define RUN_TEST(suite_, fn) do {					\
+	if (!test_selected(#fn))					\
+		break;							\
 	test_cur = (struct test_state){ .suite = test_suite_name(suite_), \
 					 .name = #fn,			\
 					 .nr_fail = test_cur.nr_fail };	\
