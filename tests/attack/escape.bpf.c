@@ -1110,4 +1110,84 @@ int rb_hold(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * tp_regs_read: a tracepoint program on signal:signal_generate that reads
+ * the first word of its trace record, which the verifier does not let
+ * tracepoint programs read: perf keeps the event's struct pt_regs pointer
+ * there, for the helpers.  It reads sig, the next word, legitimately (into
+ * cfg->ctx_adjust), so that a copy of the record made for it covers the
+ * first word too.  Only signals sent by the process cfg->target count.
+ */
+struct tp_signal_generate {
+	__u64 common;
+	int sig;
+};
+
+SEC("tp/signal/signal_generate")
+int tp_regs_read(struct tp_signal_generate *ctx)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *p;
+
+	if (!c || bpf_get_current_pid_tgid() >> 32 != c->target)
+		return 0;
+	p = (void *)c + bpf_moat_test_escape(addr_of(c, ctx) -
+					     addr_of(c, c));
+	c->result = *p;
+	c->ctx_adjust = ctx->sig;
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * kp_regs_addr: a kprobe program that reads its registers, as it may (an
+ * isolated one reads its copy of them): the probed address into
+ * cfg->result, and where its context is into cfg->ctx_adjust, for another
+ * program to read what is left there once the run is over.  Only calls by
+ * the process cfg->target count.
+ */
+SEC("kprobe/__x64_sys_getppid")
+int kp_regs_addr(struct pt_regs *ctx)
+{
+	struct attack_cfg *c = cfg();
+
+	if (!c || bpf_get_current_pid_tgid() >> 32 != c->target)
+		return 0;
+	c->result = ctx->rip;
+	c->ctx_adjust = addr_of(c, ctx);
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * endless_loop: a loop the verifier saw run once.  Its condition comes
+ * from bpf_moat_test_escape(cfg->write_val), which the verifier takes for
+ * 0, so to the verifier the back edge is never taken; with write_val 1 the
+ * run never ends of its own accord (cfg->result counts the laps).  With
+ * cfg->target set, the program first writes 1 there: the address of its
+ * CPU's "NMI executing" word, which would have the NMIs that come to end
+ * the run taken for nested ones and dropped.
+ */
+SEC("socket")
+int endless_loop(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 go;
+	__u64 *p;
+
+	if (!c)
+		return 0;
+	go = bpf_moat_test_escape(c->write_val);
+	if (c->target) {
+		p = (void *)c + bpf_moat_test_escape(c->target -
+						     addr_of(c, c));
+		*p = 1;
+	}
+	do {
+		(*(volatile __u64 *)&c->result)++;
+	} while (go);
+	c->ran = 1;
+	return 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/hw_breakpoint.h>
@@ -1841,6 +1842,140 @@ static void test_sk_prot_read_moat_on(void)
 }
 
 /*
+ * tp_regs_read: the first word of a trace record is perf's pointer to the
+ * event's registers (kept there for the helpers), which tracepoint
+ * programs may not read.  With MOAT off an escaped program reads it, a
+ * kernel address; an isolated one finds 0 there in its copy.
+ */
+static int tp_regs_attack(struct bpf_object *o, int map, struct attack_cfg *c)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(o,
+							"tp_regs_read");
+	struct bpf_link *link;
+	sighandler_t old;
+
+	if (!p) {
+		test_fail("program tp_regs_read missing");
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	c->target = getpid();
+	c->result = ~0ULL;
+	if (cfg_io(map, c, 1))
+		return -1;
+	link = bpf_program__attach(p);
+	if (libbpf_get_error(link)) {
+		test_fail("attaching tp_regs_read: %s", strerror(errno));
+		return -1;
+	}
+	old = signal(SIGUSR2, SIG_IGN);
+	kill(getpid(), SIGUSR2);
+	signal(SIGUSR2, old);
+	bpf_link__destroy(link);
+	return cfg_io(map, c, 0);
+}
+
+static void test_tp_regs_read_moat_off(void)
+{
+	struct attack_cfg c;
+
+	if (!ready() || tp_regs_attack(obj, cfg_fd, &c))
+		return;
+	test_info("tp_regs_read, MOAT off: ran %llu, sig %llu, first record word 0x%llx",
+		  (unsigned long long)c.ran, (unsigned long long)c.ctx_adjust,
+		  (unsigned long long)c.result);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.ctx_adjust, SIGUSR2, "it read sig in the record");
+	ASSERT_TRUE(c.result >= 0xffff800000000000ULL,
+		    "it read a kernel address (perf's struct pt_regs pointer)");
+}
+
+static void test_tp_regs_read_moat_on(void)
+{
+	struct attack_cfg c;
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	v0 = violations("tp_regs_read");
+	if (tp_regs_attack(mobj, mcfg_fd, &c))
+		return;
+	test_info("tp_regs_read, MOAT on: ran %llu, sig %llu, first record word 0x%llx",
+		  (unsigned long long)c.ran, (unsigned long long)c.ctx_adjust,
+		  (unsigned long long)c.result);
+	ASSERT_EQ(c.ran, 1, "program ran to the end (it read its record copy)");
+	ASSERT_EQ(c.ctx_adjust, SIGUSR2, "the copy holds sig");
+	ASSERT_EQ(c.result, 0, "the copy's first word (no kernel pointer)");
+	ASSERT_EQ(violations("tp_regs_read"), v0, "moat_violations");
+}
+
+/*
+ * kp_regs_addr: a kprobe program's registers are its context, and an
+ * isolated one reads them in its copy in BPF memory, where every isolated
+ * program can read them too while there is no layer II.  Once its run is
+ * over they must be gone: kp_regs_addr runs on CPU 0 and tells where its
+ * copy is, then map_read, isolated, reads that copy from CPU 1.
+ */
+static int pin_cpu(int cpu);
+
+static void test_kprobe_regs_cleared_moat_on(void)
+{
+	struct bpf_program *p;
+	struct attack_cfg c = {}, r;
+	struct bpf_link *link;
+	unsigned int i, nz = 0;
+	__u64 last = 0;
+	cpu_set_t all;
+
+	if (!moat_ready())
+		return;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		test_skip("needs a second CPU");
+		return;
+	}
+	p = bpf_object__find_program_by_name(mobj, "kp_regs_addr");
+	if (!p) {
+		test_fail("program kp_regs_addr missing");
+		return;
+	}
+	c.target = getpid();
+	if (cfg_io(mcfg_fd, &c, 1) || pin_cpu0(&all))
+		return;
+	link = bpf_program__attach(p);
+	if (libbpf_get_error(link)) {
+		test_fail("attaching kp_regs_addr: %s", strerror(errno));
+		goto out;
+	}
+	syscall(__NR_getppid);
+	bpf_link__destroy(link);
+	if (cfg_io(mcfg_fd, &c, 0) || pin_cpu(1))
+		goto out;
+	/* struct pt_regs: 21 words. */
+	for (i = 0; i < 21; i++) {
+		r = (struct attack_cfg){ .target = c.ctx_adjust + 8 * i };
+		if (run_in(mobj, mcfg_fd, "map_read", &r, NULL) || !r.ran) {
+			test_fail("map_read of word %u of the copy: ran %llu", i,
+				  (unsigned long long)r.ran);
+			goto out;
+		}
+		if (r.result) {
+			nz++;
+			last = r.result;
+		}
+	}
+	test_info("kp_regs_addr, isolated: ran %llu, ip 0x%llx, copy at 0x%llx; after the run %u of its 21 words non-zero (last 0x%llx)",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)c.ctx_adjust, nz,
+		  (unsigned long long)last);
+	ASSERT_EQ(c.ran, 1, "kprobe program ran to the end");
+	ASSERT_TRUE(c.result >= 0xffffffff80000000ULL,
+		    "it read the probed address in its copy");
+	ASSERT_EQ(nz, 0, "registers left in BPF memory after the run");
+out:
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/*
  * Load attach.bpf.c's fentry program on program @target_fd's
  * escape_value: 0 or -errno.  The verifier log goes to @log.
  */
@@ -2638,6 +2773,130 @@ static int trusted_kptr_map(void)
 	return fd;
 }
 
+/* --- runs that do not end */
+
+/*
+ * endless_loop with MOAT off: the verifier let through a loop it believes
+ * runs once.  With write_val 0 it does run once.  With 1 a plain program
+ * would keep its CPU in the kernel until reboot, so that run is not made;
+ * the program's instructions as the verifier left them show the back edge
+ * instead.
+ */
+static void test_endless_loop_moat_off(void)
+{
+	struct bpf_program *p;
+	struct attack_cfg c = {};
+	struct bpf_insn insns[512];
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), i, n, back = 0;
+	__u8 cls;
+
+	if (!ready())
+		return;
+	p = bpf_object__find_program_by_name(obj, "endless_loop");
+	ASSERT_OK(run("endless_loop", &c), "run endless_loop, write_val 0");
+	info.xlated_prog_insns = (__u64)(unsigned long)insns;
+	info.xlated_prog_len = sizeof(insns);
+	if (!p || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) {
+		test_fail("instructions of endless_loop: %s", strerror(errno));
+		return;
+	}
+	n = info.xlated_prog_len / sizeof(insns[0]);
+	for (i = 0; i < n && i < 512; i++) {
+		cls = BPF_CLASS(insns[i].code);
+		if ((cls == BPF_JMP || cls == BPF_JMP32) &&
+		    BPF_OP(insns[i].code) != BPF_CALL &&
+		    BPF_OP(insns[i].code) != BPF_EXIT && insns[i].off < 0)
+			back++;
+	}
+	test_info("endless_loop, MOAT off, write_val 0: ran %llu, %llu laps; %u backward jumps in its %u instructions",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  back, n);
+	ASSERT_EQ(c.ran, 1, "program ran to the end");
+	ASSERT_EQ(c.result, 1, "one lap");
+	ASSERT_TRUE(back >= 1, "the loop's back edge is in the loaded program");
+}
+
+/*
+ * endless_loop isolated with write_val 1: the run does not end by itself.
+ * The lockup watchdog's timer on the other CPU finds that CPU in the same
+ * run a whole period later and sends it an NMI, which ends the run as a
+ * violation: the socket filter's safe verdict (0, not 1), the violation
+ * counted, this test goes on.  With @word the program first sets its
+ * CPU's "NMI executing" word, which would have that NMI dropped; an NMI
+ * sent after the run must be delivered too.
+ */
+static void endless_loop_moat_on(int word)
+{
+	struct attack_cfg c = { .write_val = 1 };
+	struct timespec t0, t1;
+	char soft[8] = "";
+	int err, after = 0;
+	cpu_set_t all;
+	__u32 ret = 1;
+	long long v0, t;
+	FILE *f;
+	__u64 cs;
+
+	if (!moat_ready())
+		return;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		test_skip("the watchdog needs a second CPU");
+		return;
+	}
+	f = fopen("/proc/sys/kernel/soft_watchdog", "r");
+	if (!f || !fgets(soft, sizeof(soft), f) || soft[0] != '1') {
+		if (f)
+			fclose(f);
+		test_fail("the lockup watchdog is off (kernel.soft_watchdog)");
+		return;
+	}
+	fclose(f);
+	if (pin_cpu0(&all))
+		return;
+	if (word) {
+		if (moat_facility_addr(MOAT_NMI_FILE, &cs)) {
+			test_fail("%s not readable", MOAT_NMI_FILE);
+			goto out;
+		}
+		c.target = cs - 3 * 8;
+	}
+	v0 = violations("endless_loop");
+	t = moat_file_value(MOAT_STATS, "timeouts");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = run_in(mobj, mcfg_fd, "endless_loop", &c, &ret);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (word)
+		after = nmi_send();
+	test_info("endless_loop, isolated%s: ran %llu, verdict %u, %llu laps, ended after %.1f s%s",
+		  word ? ", \"NMI executing\" set" : "",
+		  (unsigned long long)c.ran, ret, (unsigned long long)c.result,
+		  (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+		  word ? (after ? "; the NMI after it lost" :
+			  "; the NMI after it delivered") : "");
+	ASSERT_OK(err, "run endless_loop");
+	ASSERT_EQ(c.ran, 0, "terminated before its end");
+	ASSERT_EQ(ret, 0, "safe verdict (drop)");
+	ASSERT_TRUE(c.result > 1, "it looped");
+	ASSERT_EQ(violations("endless_loop"), v0 + 1, "moat_violations");
+	ASSERT_EQ(moat_file_value(MOAT_STATS, "timeouts"), t + 1,
+		  "runs the watchdog ended (stats: timeouts)");
+	if (word)
+		ASSERT_OK(after, "an NMI to this CPU after the run");
+out:
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+static void test_endless_loop_moat_on(void)
+{
+	endless_loop_moat_on(0);
+}
+
+static void test_endless_loop_nmi_word_moat_on(void)
+{
+	endless_loop_moat_on(1);
+}
+
 /* Open and load escape.bpf.o, its kptr map made by trusted_kptr_map(). */
 static struct bpf_object *load_plain(char *err, size_t errlen)
 {
@@ -2757,6 +3016,9 @@ int main(void)
 	RUN_TEST("attack", test_raw_tcp_sock_copy_moat_on);
 	RUN_TEST("attack", test_sk_prot_read_moat_off);
 	RUN_TEST("attack", test_sk_prot_read_moat_on);
+	RUN_TEST("attack", test_tp_regs_read_moat_off);
+	RUN_TEST("attack", test_tp_regs_read_moat_on);
+	RUN_TEST("attack", test_kprobe_regs_cleared_moat_on);
 	RUN_TEST("attack", test_helper_deputy_moat_off);
 	RUN_TEST("attack", test_helper_deputy_moat_on);
 	RUN_TEST("attack", test_helper_load_bytes_dst_moat_off);
@@ -2802,6 +3064,9 @@ int main(void)
 	RUN_TEST("attack", test_gate_hijack_moat_on);
 	RUN_TEST("attack", test_fault_stack_spray_moat_on);
 	RUN_TEST("attack", test_violation_reported);
+	RUN_TEST("attack", test_endless_loop_moat_off);
+	RUN_TEST("attack", test_endless_loop_moat_on);
+	RUN_TEST("attack", test_endless_loop_nmi_word_moat_on);
 	/* Last: a kernel without the gate's map check does not survive them. */
 	RUN_TEST("attack", test_helper_fake_map_moat_on);
 	RUN_TEST("attack", test_helper_wrong_map_moat_on);

@@ -36,6 +36,7 @@
  *   fuzz                         the deterministic slice of 'make test'
  *   MOAT_FUZZ=N,SEED fuzz        N cases from SEED ('make fuzz')
  *   fuzz --case SEED I           case I of SEED alone, its actions listed
+ *   MOAT_FUZZ=case,SEED,I fuzz   the same (moat.fuzz=case,SEED,I)
  *
  * Case I of SEED is always the same programs: a failure is reproduced
  * with --case and shrunk to the smallest list of its actions that still
@@ -2221,9 +2222,21 @@ static int run_one(__u64 seed, __u64 idx)
 		fprintf(stderr, "%s\n", setup_err);
 		return 2;
 	}
+	/* As in the long run: neighbours and the interrupt storm. */
+	err = neighbours_start();
+	if (err) {
+		neighbours_stop();
+		fprintf(stderr, "starting the neighbours: %s\n", strerror(-err));
+		return 2;
+	}
+	storm_start();
 	gen_case(&c, seed, idx, &ro_target, &victim_target);
 	print_case(&c, mask);
 	err = do_case(&c, mask, NULL, why, sizeof(why), 1);
+	if (err <= 0) {
+		storm_stop();
+		neighbours_stop();
+	}
 	if (!err) {
 		printf("case %llu of seed %#llx: as expected\n",
 		       (unsigned long long)idx, (unsigned long long)seed);
@@ -2233,6 +2246,8 @@ static int run_one(__u64 seed, __u64 idx)
 	       (unsigned long long)seed, why);
 	if (err > 0) {
 		shrink(&c, mask);
+		storm_stop();
+		neighbours_stop();
 		printf("shrunk to:\n");
 		print_case(&c, mask);
 	}
@@ -2248,6 +2263,10 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "--case"))
 		return run_one(strtoull(argv[2], NULL, 0),
 			       strtoull(argv[3], NULL, 0));
+	/* The same from the guest's command line: moat.fuzz=case,SEED,I. */
+	if (env && !strncmp(env, "case,", 5) && strchr(env + 5, ','))
+		return run_one(strtoull(env + 5, NULL, 0),
+			       strtoull(strchr(env + 5, ',') + 1, NULL, 0));
 	if (env) {
 		fuzz_cases = strtoll(env, NULL, 0);
 		if (strchr(env, ','))
