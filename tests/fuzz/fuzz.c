@@ -1949,6 +1949,8 @@ static int do_case(const struct fuzz_case *c, const __u64 *mask,
 	struct result r[2];
 	long long before = moat_stat("violations");
 	long long nbefore = neighbours_viol();
+	long long rbefore = moat_stat("runs"), fbefore = moat_stat("forged_helper_args");
+	long long dbefore = moat_stat("too_deep");
 	int err, bad = 0;
 
 	err = load_case(c, &s, verbose);
@@ -1981,6 +1983,11 @@ static int do_case(const struct fuzz_case *c, const __u64 *mask,
 		       r[0].retval, (unsigned long long)r[0].mark, r[0].viol,
 		       (unsigned long long)r[1].runs,
 		       (unsigned long long)r[1].mark, r[1].viol);
+	if (verbose)
+		printf("INFO  MOAT: %lld runs, %lld violations, %lld forged helper arguments, %lld too deep\n",
+		       moat_stat("runs") - rbefore, moat_stat("violations") - before,
+		       moat_stat("forged_helper_args") - fbefore,
+		       moat_stat("too_deep") - dbefore);
 	if (st) {
 		int i;
 
