@@ -1192,6 +1192,7 @@ struct result {
 	int loaded;
 	__u32 retval;
 	__u64 mark, runs;
+	__u64 run_cnt;		/* invocations, with bpf_stats_enabled */
 	long long viol;		/* violations counted against the program */
 	__u64 val[VALUE_SIZE / 8];
 };
@@ -1304,6 +1305,28 @@ static void inner_quiesce(int fd)
 	}
 }
 
+/* Invocations of program @fd, when kernel.bpf_stats_enabled is 1. */
+static __u64 prog_run_cnt(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.run_cnt;
+}
+
+/* Words of the read-only array that differ from its pattern. */
+static int ro_changed(void)
+{
+	__u64 v[VALUE_SIZE / 8];
+	int k, n = 0;
+
+	if (value_io(ro_map, v, 0))
+		return -1;
+	for (k = 0; k < VALUE_SIZE / 8; k++)
+		n += v[k] != ro_pattern[k];
+	return n;
+}
+
 static int run_case(const struct fuzz_case *c, struct run_state *s,
 		    struct result *r)
 {
@@ -1358,6 +1381,7 @@ static int run_case(const struct fuzz_case *c, struct run_state *s,
 		r[i].mark = r[i].val[OFF_MARK / 8];
 		r[i].runs = r[i].val[OFF_RUNS / 8];
 		r[i].viol = fdinfo(s->fd[i], "moat_violations") - r[i].viol;
+		r[i].run_cnt = prog_run_cnt(s->fd[i]);
 	}
 	return 0;
 }
@@ -1984,6 +2008,10 @@ static int do_case(const struct fuzz_case *c, const __u64 *mask,
 		       (unsigned long long)r[1].runs,
 		       (unsigned long long)r[1].mark, r[1].viol);
 	if (verbose)
+		printf("INFO  invocations (bpf_stats): outer %llu, inner %llu; read-only array words changed: %d\n",
+		       (unsigned long long)r[0].run_cnt,
+		       (unsigned long long)r[1].run_cnt, ro_changed());
+	if (verbose)
 		printf("INFO  MOAT: %lld runs, %lld violations, %lld forged helper arguments, %lld too deep\n",
 		       moat_stat("runs") - rbefore, moat_stat("violations") - before,
 		       moat_stat("forged_helper_args") - fbefore,
@@ -2229,6 +2257,8 @@ static int run_one(__u64 seed, __u64 idx)
 		fprintf(stderr, "%s\n", setup_err);
 		return 2;
 	}
+	/* Invocation counts for the listing. */
+	moat_write_file("/proc/sys/kernel/bpf_stats_enabled", "1");
 	/* As in the long run: neighbours and the interrupt storm. */
 	err = neighbours_start();
 	if (err) {
