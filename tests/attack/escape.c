@@ -2830,12 +2830,10 @@ static void endless_loop_moat_on(int word)
 {
 	struct attack_cfg c = { .write_val = 1 };
 	struct timespec t0, t1;
-	char soft[8] = "";
 	int err, after = 0;
 	cpu_set_t all;
 	__u32 ret = 1;
 	long long v0, t;
-	FILE *f;
 	__u64 cs;
 
 	if (!moat_ready())
@@ -2844,14 +2842,10 @@ static void endless_loop_moat_on(int word)
 		test_skip("the watchdog needs a second CPU");
 		return;
 	}
-	f = fopen("/proc/sys/kernel/soft_watchdog", "r");
-	if (!f || !fgets(soft, sizeof(soft), f) || soft[0] != '1') {
-		if (f)
-			fclose(f);
+	if (moat_read_int("/proc/sys/kernel/soft_watchdog") != 1) {
 		test_fail("the lockup watchdog is off (kernel.soft_watchdog)");
 		return;
 	}
-	fclose(f);
 	if (pin_cpu0(&all))
 		return;
 	if (word) {

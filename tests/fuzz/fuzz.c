@@ -2313,10 +2313,10 @@ static int run_one(__u64 seed, __u64 idx)
 	gen_case(&c, seed, idx, &ro_target, &victim_target);
 	print_case(&c, mask);
 	err = do_case(&c, mask, NULL, why, sizeof(why), 1);
-	if (err <= 0) {
-		storm_stop();
-		neighbours_stop();
-	}
+	if (err > 0)
+		shrink(&c, mask);
+	storm_stop();
+	neighbours_stop();
 	if (!err) {
 		printf("case %llu of seed %#llx: as expected\n",
 		       (unsigned long long)idx, (unsigned long long)seed);
@@ -2325,9 +2325,6 @@ static int run_one(__u64 seed, __u64 idx)
 	printf("case %llu of seed %#llx: %s\n", (unsigned long long)idx,
 	       (unsigned long long)seed, why);
 	if (err > 0) {
-		shrink(&c, mask);
-		storm_stop();
-		neighbours_stop();
 		printf("shrunk to:\n");
 		print_case(&c, mask);
 	}

@@ -39,18 +39,30 @@ static inline int cpu_has_pks(void)
 	return (ecx >> 31) & 1;
 }
 
+/*
+ * Read file @path into @buf (@size bytes, NUL-terminated): the bytes
+ * read, or -errno.
+ */
+static inline int moat_read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	n = n < 0 ? -errno : n;
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 /* The number file @path holds (sysctl, debugfs switch), or -1. */
 static inline int moat_read_int(const char *path)
 {
-	char buf[16] = "";
-	int fd = open(path, O_RDONLY);
+	char buf[16];
 
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) <= 0)
-		buf[0] = '\0';
-	close(fd);
-	return buf[0] ? atoi(buf) : -1;
+	return moat_read_text(path, buf, sizeof(buf)) > 0 ? atoi(buf) : -1;
 }
 
 /* kernel.bpf_moat, or -1. */
@@ -108,29 +120,23 @@ static inline long long fdinfo(int fd, const char *key)
 /* The address the test facility file @path gives; 0 or -errno. */
 static inline int moat_facility_addr(const char *path, __u64 *addr)
 {
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY), n;
+	char buf[32];
+	int n = moat_read_text(path, buf, sizeof(buf));
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	if (n < 0)
+		return n;
 	return n > 0 && sscanf(buf, "%llx", addr) == 1 ? 0 : -EINVAL;
 }
 
 /* Address and value of the kernel canary; 0 or -errno. */
 static inline int moat_canary(__u64 *addr, __u64 *val)
 {
-	char buf[80] = "";
-	int fd = open(MOAT_CANARY, O_RDONLY), n;
+	char buf[80];
+	int n = moat_read_text(MOAT_CANARY, buf, sizeof(buf));
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || sscanf(buf, "%llx %llx", addr, val) != 2)
-		return -EINVAL;
-	return 0;
+	if (n < 0)
+		return n;
+	return n > 0 && sscanf(buf, "%llx %llx", addr, val) == 2 ? 0 : -EINVAL;
 }
 
 /* Give the kernel canary value @val: 0 or -errno. */
