@@ -4,8 +4,9 @@
  *
  * A case is a unit of work (a packet, a syscall, a process) done n times
  * in a loop, with BPF programs attached plain ("off") or isolated ("on",
- * loaded with BPF_F_MOAT under kernel.bpf_moat=1 and run with the sysctl
- * back at 0), and optionally with nothing attached ("base").  The states
+ * loaded with BPF_F_MOAT under kernel.bpf_moat=1, their maps created with
+ * it, and run with the sysctl back at 0), and optionally with nothing
+ * attached ("base").  The states
  * alternate within each round, in one boot; the best round of each is
  * kept.  What MOAT counted while the isolated programs ran
  * (/sys/kernel/debug/bpf_moat/stats) is reported per unit.
@@ -92,8 +93,7 @@ static inline struct bpf_object *bench_load(const char *name, int iso)
 		return NULL;
 	}
 	if (iso) {
-		bpf_object__for_each_program(p, obj)
-			bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_MOAT);
+		moat_isolate_object(obj);
 		if (moat_set_mode("1")) {
 			fprintf(stderr, "bench: cannot write %s\n", MOAT_SYSCTL);
 			bpf_object__close(obj);

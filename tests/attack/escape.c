@@ -2490,6 +2490,110 @@ static void test_rodata_helper_write_moat_on(void)
 	rodata_attack_moat_on("dpa_probe_read");
 }
 
+/*
+ * The map of a program that is not isolated, created under
+ * kernel.bpf_moat=1 without BPF_F_MOAT, as a loader that knows nothing of
+ * MOAT creates it: its fd, and in @addr the address of its value, which
+ * a plain program stores there.  -1 after a FAIL.
+ */
+static int plain_map_at(__u64 *addr)
+{
+	unsigned char pkt[64] = { [12] = 0x08 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+		    .data_size_in = sizeof(pkt), .repeat = 1);
+	__u32 key = 0;
+	int map, prog;
+
+	moat_set_mode("1");
+	map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "trusted_cfg", 4, 8, 1, NULL);
+	moat_set_mode("0");
+	if (map < 0) {
+		test_fail("creating the map: %s", strerror(-map));
+		return -1;
+	}
+	{
+		struct bpf_insn insns[] = {
+			/* r1 = &value; *(u64 *)(r1 + 0) = r1; return 0 */
+			{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1,
+			  .src_reg = BPF_PSEUDO_MAP_VALUE, .imm = map },
+			{ },
+			{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = 1,
+			  .src_reg = 1 },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0 },
+			{ .code = BPF_JMP | BPF_EXIT },
+		};
+
+		prog = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "map_addr",
+				     "GPL", insns, 5, NULL);
+	}
+	if (prog < 0 || bpf_prog_test_run_opts(prog, &opts) ||
+	    bpf_map_lookup_elem(map, &key, addr)) {
+		test_fail("address of the map's value: %s", strerror(errno));
+		if (prog >= 0)
+			close(prog);
+		close(map);
+		return -1;
+	}
+	close(prog);
+	return map;
+}
+
+/*
+ * Under kernel.bpf_moat=1 an isolated program that escaped the verifier
+ * writes the map of a program that is not isolated (a loader's
+ * configuration, say).  MOAT off (the attacker not isolated either), the
+ * write lands.
+ */
+static void test_plain_map_write_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, v = 0;
+	__u32 key = 0;
+	int map;
+
+	if (!ready() || (map = plain_map_at(&addr)) < 0)
+		return;
+	c.target = addr;
+	ASSERT_OK(run("map_write", &c), "map_write");
+	bpf_map_lookup_elem(map, &key, &v);
+	close(map);
+	test_info("map_write at a plain program's map value (0x%llx), MOAT off: ran %llu, value 0x%llx",
+		  (unsigned long long)addr, (unsigned long long)c.ran,
+		  (unsigned long long)v);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(v, c.write_val, "the plain program's map value overwritten");
+}
+
+/*
+ * MOAT on: that map was not created for isolated programs, so its value
+ * is kernel memory, not BPF memory: the write ends the program, the value
+ * stays.  (Before, every array's values were BPF memory whatever the
+ * policy, and the write landed.)
+ */
+static void test_plain_map_write_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, v = 0;
+	__u32 key = 0, ret = 1;
+	long long v0;
+	int map;
+
+	if (!moat_ready() || (map = plain_map_at(&addr)) < 0)
+		return;
+	v0 = violations("map_write");
+	c.target = addr;
+	ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret), "map_write");
+	bpf_map_lookup_elem(map, &key, &v);
+	close(map);
+	test_info("map_write at a plain program's map value (0x%llx), MOAT on: ran %llu, verdict %u, value 0x%llx, violations %lld -> %lld",
+		  (unsigned long long)addr, (unsigned long long)c.ran, ret,
+		  (unsigned long long)v, v0, violations("map_write"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(ret, 0, "safe verdict");
+	ASSERT_EQ(v, addr, "the plain program's map value unchanged");
+	ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
+}
+
 /* A helper of an isolated program reads its frozen .rodata: no violation. */
 static void test_rodata_helper_read_isolated(void)
 {
@@ -2922,7 +3026,6 @@ static struct bpf_object *load_plain(char *err, size_t errlen)
 
 static struct bpf_object *load_isolated(char *err, size_t errlen)
 {
-	struct bpf_program *p;
 	struct bpf_object *o;
 	int ret;
 
@@ -2932,8 +3035,7 @@ static struct bpf_object *load_isolated(char *err, size_t errlen)
 		snprintf(err, errlen, "opening escape.bpf.o: %s", strerror(-ret));
 		return NULL;
 	}
-	bpf_object__for_each_program(p, o)
-		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_MOAT);
+	moat_isolate_object(o);
 	/* It uses maps isolated programs are refused; only ever plain. */
 	bpf_program__set_autoload(bpf_object__find_program_by_name(o,
 			"trusted_addrs"), false);
@@ -3044,6 +3146,8 @@ int main(void)
 	RUN_TEST("attack", test_rb_reserve_terminated_moat_on);
 	RUN_TEST("attack", test_rodata_write_moat_off);
 	RUN_TEST("attack", test_rodata_write_moat_on);
+	RUN_TEST("attack", test_plain_map_write_moat_off);
+	RUN_TEST("attack", test_plain_map_write_moat_on);
 	RUN_TEST("attack", test_rodata_helper_write_moat_off);
 	RUN_TEST("attack", test_rodata_helper_write_moat_on);
 	RUN_TEST("attack", test_rodata_helper_read_isolated);

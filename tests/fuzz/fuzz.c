@@ -1718,11 +1718,25 @@ static void storm_stop(void)
 	}
 }
 
+/*
+ * A map of @type for the isolated programs: created with BPF_F_MOAT under
+ * kernel.bpf_moat=1, so that its values are in BPF memory.
+ */
+static int make_map(enum bpf_map_type type, const char *name, __u32 size,
+		    __u32 entries, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags | BPF_F_MOAT);
+	int fd;
+
+	moat_set_mode("1");
+	fd = bpf_map_create(type, name, 4, size, entries, &opts);
+	moat_set_mode("0");
+	return fd;
+}
+
 static int make_array(const char *name, __u32 size, __u32 flags)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
-
-	return bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, size, 1, &opts);
+	return make_map(BPF_MAP_TYPE_ARRAY, name, size, 1, flags);
 }
 
 /*
@@ -1916,8 +1930,8 @@ static int setup(void)
 	victim_map = make_array("fuzz_victim", VALUE_SIZE, 0);
 	ro_map = make_array("fuzz_ro", VALUE_SIZE, BPF_F_RDONLY_PROG);
 	control_map = make_array("fuzz_control", VALUE_SIZE, 0);
-	scratch_hash = bpf_map_create(BPF_MAP_TYPE_HASH, "fuzz_hash", 4,
-				      SCRATCH_SIZE, 16, NULL);
+	scratch_hash = make_map(BPF_MAP_TYPE_HASH, "fuzz_hash", SCRATCH_SIZE,
+				16, 0);
 	if (outer_map < 0 || inner_map < 0 || scratch_map < 0 ||
 	    victim_map < 0 || ro_map < 0 || control_map < 0 || scratch_hash < 0)
 		return snprintf(setup_err, sizeof(setup_err), "maps: %s",

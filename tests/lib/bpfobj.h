@@ -17,6 +17,54 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#ifndef BPF_F_MOAT
+#define BPF_F_MOAT	(1U << 16)
+#endif
+
+/* Whether maps of @type can keep their values in MOAT's BPF memory. */
+static inline int moat_map_type_ok(enum bpf_map_type type)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_LPM_TRIE:
+	case BPF_MAP_TYPE_RINGBUF:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Before @obj is loaded: BPF_F_MOAT on each of its maps that can keep its
+ * values in BPF memory, which isolated programs need under
+ * kernel.bpf_moat=1 (maps created without it keep their values in kernel
+ * memory, and isolated programs are refused their use).
+ */
+static inline void moat_object_maps(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj)
+		if (moat_map_type_ok(bpf_map__type(m)))
+			bpf_map__set_map_flags(m, bpf_map__map_flags(m) |
+						  BPF_F_MOAT);
+}
+
+/* Before @obj is loaded: ask for all of it to be isolated (mode 1). */
+static inline void moat_isolate_object(struct bpf_object *obj)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_MOAT);
+	moat_object_maps(obj);
+}
+
 /* Path of the BPF object of test @suite/@name; "" if /proc is missing. */
 static inline const char *smoke_obj_path(const char *suite, const char *name)
 {

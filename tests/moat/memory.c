@@ -9,7 +9,9 @@
  * exactly to where it started; the same for the value pools of maps that
  * allocate on demand (hash maps without preallocation, LPM tries).  Also
  * checks that an mmapable array in BPF memory still maps to user space and
- * shares its values with programs.
+ * shares its values with programs, and that only the maps the policy puts
+ * there are in BPF memory: created under kernel.bpf_moat=2, or under 1
+ * with BPF_F_MOAT (map_policy_*).
  * Skipped on a CPU without PKS, where there is no BPF memory.
  */
 #include <errno.h>
@@ -23,6 +25,10 @@
 
 #include "test.h"
 #include "moat.h"
+
+#ifndef BPF_F_MMAPABLE
+#define BPF_F_MMAPABLE	(1U << 10)
+#endif
 
 #define ROUNDS		10000
 #define HELD		64	/* alive at once, to see the count rise */
@@ -112,16 +118,19 @@ static int ready(void)
 
 static void test_isolated_program_uses_array(void)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, moat, .map_flags = BPF_F_MOAT);
 	int map, prog, err;
 	__u64 val = 41;
 	__u32 key = 0;
 
 	if (!ready())
 		return;
-	map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_arr", 4, 8, 1, NULL);
+	ASSERT_OK(moat_set_mode("1"), "writing 1");
+	map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_arr", 4, 8, 1, &moat);
+	if (map < 0)
+		moat_set_mode("0");
 	ASSERT_OK(map, "creating an array map");
 	ASSERT_OK(bpf_map_update_elem(map, &key, &val, BPF_ANY), "update");
-	ASSERT_OK(moat_set_mode("1"), "writing 1");
 	prog = load_with_map(map);
 	moat_set_mode("0");
 	if (prog < 0) {
@@ -141,15 +150,18 @@ static void test_isolated_program_uses_array(void)
 
 static void test_mmapable_array_in_moat_memory(void)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_MMAPABLE);
+	LIBBPF_OPTS(bpf_map_create_opts, mopts,
+		    .map_flags = BPF_F_MMAPABLE | BPF_F_MOAT);
 	volatile __u64 *p;
 	int map, prog;
 	long long ret;
 
 	if (!ready())
 		return;
+	ASSERT_OK(moat_set_mode("1"), "writing 1");
 	map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_mmap", 4, 8, 1,
 			     &mopts);
+	moat_set_mode("0");
 	ASSERT_OK(map, "creating an mmapable array map");
 	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, map, 0);
 	if (p == MAP_FAILED) {
@@ -172,6 +184,7 @@ static void test_mmapable_array_in_moat_memory(void)
 
 static void test_10000_programs_and_maps_freed(void)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, moat, .map_flags = BPF_F_MOAT);
 	int maps[HELD], progs[HELD];
 	long long start, peak = 0, end;
 	double t0;
@@ -185,7 +198,7 @@ static void test_10000_programs_and_maps_freed(void)
 	for (i = 0; i < ROUNDS; i += HELD) {
 		for (j = 0; j < HELD && i + j < ROUNDS; j++) {
 			maps[j] = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4,
-						 256, 1, NULL);
+						 256, 1, &moat);
 			progs[j] = maps[j] < 0 ? -1 : load_with_map(maps[j]);
 			if (maps[j] < 0 || progs[j] < 0) {
 				test_fail("round %d: map %d, program %d (%s)",
@@ -227,7 +240,8 @@ static void test_10000_programs_and_maps_freed(void)
  */
 static void test_pooled_maps_freed(void)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, nopre, .map_flags = BPF_F_NO_PREALLOC);
+	LIBBPF_OPTS(bpf_map_create_opts, nopre,
+		    .map_flags = BPF_F_NO_PREALLOC | BPF_F_MOAT);
 	struct { __u32 prefixlen, addr; } lkey = { 32, 0 };
 	long long start, full, churned, end;
 	int maps[3], i, k, n = 0;
@@ -237,12 +251,14 @@ static void test_pooled_maps_freed(void)
 	if (!ready())
 		return;
 	start = settle(-1);
+	ASSERT_OK(moat_set_mode("1"), "writing 1");
 	maps[0] = bpf_map_create(BPF_MAP_TYPE_HASH, "moat_nopre", 4,
 				 sizeof(val), entries, &nopre);
 	maps[1] = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "moat_nopre_pc", 4,
 				 sizeof(val), entries, &nopre);
 	maps[2] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "moat_lpm", 8,
 				 sizeof(val), entries, &nopre);
+	moat_set_mode("0");
 	for (i = 0; i < 3; i++)
 		if (maps[i] < 0)
 			test_fail("creating map %d: %s", i, strerror(errno));
@@ -279,6 +295,108 @@ static void test_pooled_maps_freed(void)
 	ASSERT_EQ(end, start, "MOAT pages after the maps are gone");
 }
 
+/*
+ * One policy case: an array of 64 KiB created under kernel.bpf_moat=@mode
+ * with @flags has its values in BPF memory iff @want, and an isolated
+ * program (loaded under 1) may use it iff so.
+ */
+static void map_policy(const char *mode, __u32 flags, int want)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+	long long before, after;
+	int map, prog;
+
+	if (!ready())
+		return;
+	before = settle(-1);
+	ASSERT_OK(moat_set_mode(mode), "writing the mode");
+	map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "moat_policy", 4, 65536, 1,
+			     &opts);
+	moat_set_mode("1");
+	prog = map < 0 ? -1 : load_with_map(map);
+	moat_set_mode("0");
+	after = moat_pages();
+	test_info("kernel.bpf_moat=%s, map_flags 0x%x: MOAT pages %lld -> %lld, isolated program using it: %d",
+		  mode, flags, before, after, prog);
+	if (prog >= 0)
+		close(prog);
+	if (map >= 0)
+		close(map);
+	ASSERT_OK(map, "creating the array");
+	if (want) {
+		ASSERT_GE(after, before + 16, "values in BPF memory");
+		ASSERT_OK(prog, "an isolated program may use the map");
+	} else {
+		ASSERT_EQ(after, before, "values not in BPF memory");
+		ASSERT_EQ(prog, -EOPNOTSUPP,
+			  "an isolated program using the map is refused");
+	}
+}
+
+static void test_map_policy_off(void)
+{
+	map_policy("0", 0, 0);
+}
+
+/* Under 0 the flag is ignored, as BPF_F_MOAT for programs. */
+static void test_map_policy_off_flag(void)
+{
+	map_policy("0", BPF_F_MOAT, 0);
+}
+
+/* Under 1 the maps of programs that are not isolated stay kernel memory. */
+static void test_map_policy_request_no_flag(void)
+{
+	map_policy("1", 0, 0);
+}
+
+static void test_map_policy_request_flag(void)
+{
+	map_policy("1", BPF_F_MOAT, 1);
+}
+
+static void test_map_policy_all(void)
+{
+	map_policy("2", 0, 1);
+}
+
+/* The flag on maps whose values cannot be in BPF memory: EINVAL. */
+static void test_map_policy_flag_refused(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MOAT);
+	static const struct {
+		enum bpf_map_type type;
+		__u32 key, value, entries;
+	} types[] = {
+		{ BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4 },
+		{ BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 4 },
+		{ BPF_MAP_TYPE_USER_RINGBUF, 0, 0, 4096 },
+		{ BPF_MAP_TYPE_QUEUE, 0, 8, 4 },
+		{ BPF_MAP_TYPE_BLOOM_FILTER, 0, 8, 4 },
+	};
+	unsigned int i;
+	int fd, plain;
+
+	if (!ready())
+		return;
+	moat_set_mode("1");
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		/* The same map without the flag is created. */
+		plain = bpf_map_create(types[i].type, NULL, types[i].key,
+				       types[i].value, types[i].entries, NULL);
+		fd = bpf_map_create(types[i].type, NULL, types[i].key,
+				    types[i].value, types[i].entries, &opts);
+		if (plain >= 0)
+			close(plain);
+		if (fd >= 0)
+			close(fd);
+		if (plain < 0 || fd != -EINVAL)
+			test_fail("map type %d: %d without BPF_F_MOAT, %d with it (want -EINVAL)",
+				  types[i].type, plain, fd);
+	}
+	moat_set_mode("0");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -286,6 +404,12 @@ int main(void)
 	RUN_TEST("moat", test_mmapable_array_in_moat_memory);
 	RUN_TEST("moat", test_10000_programs_and_maps_freed);
 	RUN_TEST("moat", test_pooled_maps_freed);
+	RUN_TEST("moat", test_map_policy_off);
+	RUN_TEST("moat", test_map_policy_off_flag);
+	RUN_TEST("moat", test_map_policy_request_no_flag);
+	RUN_TEST("moat", test_map_policy_request_flag);
+	RUN_TEST("moat", test_map_policy_all);
+	RUN_TEST("moat", test_map_policy_flag_refused);
 	moat_set_mode("0");
 	return test_exit();
 }

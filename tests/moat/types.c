@@ -147,6 +147,8 @@ static void run_types(int isolated)
 			bpf_program__set_flags(p, bpf_program__flags(p) |
 						  BPF_F_MOAT);
 	}
+	if (isolated)
+		moat_object_maps(obj);
 	if (isolated && moat_set_mode("1")) {
 		test_fail("cannot write %s", MOAT_SYSCTL);
 		goto out;
@@ -281,8 +283,10 @@ static int xdp_run(int isolated, const unsigned char *pkt, size_t len,
 		else if (isolated)
 			bpf_program__set_flags(p, BPF_F_MOAT);
 	}
-	if (isolated)
+	if (isolated) {
+		moat_object_maps(obj);
 		moat_set_mode("1");
+	}
 	ret = bpf_object__load(obj);
 	moat_set_mode("0");
 	if (!ret) {
@@ -353,8 +357,10 @@ static struct bpf_object *load_one(const char *name, int isolated)
 		else if (isolated)
 			bpf_program__set_flags(p, BPF_F_MOAT);
 	}
-	if (isolated)
+	if (isolated) {
+		moat_object_maps(obj);
 		moat_set_mode("1");
+	}
 	ret = bpf_object__load(obj);
 	moat_set_mode("0");
 	p = bpf_object__find_program_by_name(obj, name);
@@ -734,6 +740,7 @@ static void check_isolation_refused(const char *name, const char *reason)
 		bpf_program__set_log_buf(p, log, sizeof(log));
 		bpf_program__set_log_level(p, 1);
 	}
+	moat_object_maps(obj);
 	moat_set_mode("1");
 	ret = bpf_object__load(obj);
 	moat_set_mode("0");
@@ -995,6 +1002,7 @@ static void test_nested_isolated_runs(void)
 		else
 			bpf_program__set_flags(p, BPF_F_MOAT);
 	}
+	moat_object_maps(obj);
 	moat_set_mode("1");
 	ret = bpf_object__load(obj);
 	moat_set_mode("0");
@@ -1226,6 +1234,8 @@ static void test_generic_map_helper_nested(void)
 				bpf_program__set_autoload(p, false);
 			}
 		}
+		if (iso)
+			moat_object_maps(obj);
 		moat_set_mode("1");
 		ret = bpf_object__load(obj);
 		moat_set_mode("0");
@@ -1506,8 +1516,10 @@ static void test_ringbuf_outside_moat_memory(void)
 		bpf_map__set_max_entries(bpf_object__find_map_by_name(obj,
 								      "ringbuf"),
 					 256 << 20);
-		if (i)
+		if (i) {
+			moat_object_maps(obj);
 			moat_set_mode("1");
+		}
 		err[i] = bpf_object__load(obj);
 		moat_set_mode("0");
 		if (!i && !err[i]) {
