@@ -309,6 +309,36 @@ int rb_forge_addr(struct __sk_buff *skb)
 }
 
 /*
+ * Submit a record whose header the program wrote on its own stack, with
+ * a page offset that leads from there to cfg->target's page: a window
+ * can write its stack, so the kernel must not trust that header either.
+ * BPF_RB_NO_WAKEUP: a kernel that trusted it would only read the target's
+ * page (and write the header), not queue work there.
+ */
+SEC("socket")
+int rb_forge_stack(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 frame[2];
+	__u64 *rec, hdr;
+
+	if (!c)
+		return 0;
+	rec = bpf_ringbuf_reserve(&rb, sizeof(*rec), 0);
+	if (!rec)
+		return 0;
+	hdr = addr_of(c, (void *)&frame[0]);
+	/* len 8, busy; page offset from the target's page to the header's */
+	frame[0] = (8 | (1ULL << 31)) |
+		   ((((hdr & ~4095ULL) - (c->target & ~4095ULL)) >> 12) << 32);
+	frame[1] = 0x737461636b;
+	rec = (void *)rec + bpf_moat_test_escape(hdr + 8 - addr_of(c, rec));
+	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
+	c->ran = 1;
+	return 0;
+}
+
+/*
  * Read the word at cfg->target and write it back unchanged, once: with
  * cfg->target 1, a word of the program's own map value.
  */
@@ -1184,6 +1214,29 @@ int endless_loop(struct __sk_buff *skb)
 		*p = 1;
 	}
 	do {
+		(*(volatile __u64 *)&c->result)++;
+	} while (go);
+	c->ran = 1;
+	return 1;
+}
+
+/*
+ * endless_helper_loop: endless_loop with a helper call in each lap
+ * (bpf_probe_read_kernel() of 256 bytes, the gate's memory checks), where
+ * nearly all of its time goes: an NMI rarely finds it in its BPF code.
+ */
+SEC("socket")
+int endless_helper_loop(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 go;
+	__u64 buf[32];
+
+	if (!c)
+		return 0;
+	go = bpf_moat_test_escape(c->write_val);
+	do {
+		bpf_probe_read_kernel(buf, sizeof(buf), c);
 		(*(volatile __u64 *)&c->result)++;
 	} while (go);
 	c->ran = 1;

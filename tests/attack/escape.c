@@ -782,6 +782,85 @@ static void test_rb_forged_header_moat_on(void)
 			     NULL, 1), "kernel log line");
 }
 
+/* Lines of the kernel log that hold @str. */
+static int kmsg_count(const char *str)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), n = 0;
+	char buf[4096];
+	ssize_t len;
+
+	if (fd < 0)
+		return -1;
+	while ((len = read(fd, buf, sizeof(buf) - 1)) > 0 ||
+	       (len < 0 && errno == EPIPE)) {
+		if (len <= 0)
+			continue;	/* overwritten records */
+		buf[len] = '\0';
+		n += strstr(buf, str) != NULL;
+	}
+	close(fd);
+	return n;
+}
+
+/* The last line of the kernel log that holds @a and @b, in @out. */
+static void kmsg_last(const char *a, const char *b, char *out, size_t len)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	char buf[4096];
+	ssize_t n;
+
+	snprintf(out, len, "(none)");
+	if (fd < 0)
+		return;
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0 ||
+	       (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (strstr(buf, a) && strstr(buf, b)) {
+			char *msg = strchr(buf, ';') ? strchr(buf, ';') + 1 : buf;
+
+			msg[strcspn(msg, "\n")] = '\0';
+			if (strlen(msg) >= len)
+				msg[len - 1] = '\0';
+			memcpy(out, msg, strlen(msg) + 1);
+		}
+	}
+	close(fd);
+}
+
+/*
+ * A record header the program wrote on its own restricted stack, which is
+ * no ring buffer's but which the gate lets through as memory the program
+ * may write: the kernel must check that header as it checks those in BPF
+ * memory.  The record is not committed, the target (the canary) is not
+ * touched, the program runs to its end.
+ */
+static void test_rb_forged_stack_header_moat_on(void)
+{
+	static const char line[] = "MOAT: ring buffer record with a forged header or address not committed";
+	struct attack_cfg c = {};
+	__u64 addr, before, after;
+	__u32 ret = 1;
+	int n0, n1;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
+	c.target = addr;
+	n0 = kmsg_count(line);
+	ASSERT_OK(run_in(mobj, mcfg_fd, "rb_forge_stack", &c, &ret),
+		  "rb_forge_stack");
+	n1 = kmsg_count(line);
+	ASSERT_OK(moat_canary(&addr, &after), "read " MOAT_CANARY " again");
+	test_info("rb_forge_stack, MOAT on: ran %llu, canary 0x%llx -> 0x%llx, \"not committed\" lines %d -> %d",
+		  (unsigned long long)c.ran, (unsigned long long)before,
+		  (unsigned long long)after, n0, n1);
+	ASSERT_EQ(c.ran, 1, "program ran to its end");
+	ASSERT_EQ(after, before, "canary");
+	ASSERT_EQ(n1, n0 + 1, "the record was not committed (kernel log)");
+}
+
 /*
  * A kernel address passed as the record: the helper gate finds that the
  * record's header is not BPF memory and ends the program at the call.
@@ -2930,9 +3009,10 @@ static void test_endless_loop_moat_off(void)
  * CPU's "NMI executing" word, which would have that NMI dropped; an NMI
  * sent after the run must be delivered too.
  */
-static void endless_loop_moat_on(int word)
+static void endless_loop_moat_on(const char *prog, int word)
 {
 	struct attack_cfg c = { .write_val = 1 };
+	char line[512], key[24];
 	struct timespec t0, t1;
 	int err, after = 0;
 	cpu_set_t all;
@@ -2959,24 +3039,28 @@ static void endless_loop_moat_on(int word)
 		}
 		c.target = cs - 3 * 8;
 	}
-	v0 = violations("endless_loop");
+	v0 = violations(prog);
 	t = moat_file_value(MOAT_STATS, "timeouts");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = run_in(mobj, mcfg_fd, "endless_loop", &c, &ret);
+	err = run_in(mobj, mcfg_fd, prog, &c, &ret);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (word)
 		after = nmi_send();
-	test_info("endless_loop, isolated%s: ran %llu, verdict %u, %llu laps, ended after %.1f s%s",
-		  word ? ", \"NMI executing\" set" : "",
+	test_info("%s, isolated%s: ran %llu, verdict %u, %llu laps, ended after %.1f s%s",
+		  prog, word ? ", \"NMI executing\" set" : "",
 		  (unsigned long long)c.ran, ret, (unsigned long long)c.result,
 		  (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 		  word ? (after ? "; the NMI after it lost" :
 			  "; the NMI after it delivered") : "");
-	ASSERT_OK(err, "run endless_loop");
+	/* The kernel log names the program by its first 15 characters. */
+	snprintf(key, sizeof(key), "'%.15s'", prog);
+	kmsg_last(key, "still running", line, sizeof(line));
+	test_info("%s: %s", prog, line);
+	ASSERT_OK(err, prog);
 	ASSERT_EQ(c.ran, 0, "terminated before its end");
 	ASSERT_EQ(ret, 0, "safe verdict (drop)");
 	ASSERT_TRUE(c.result > 1, "it looped");
-	ASSERT_EQ(violations("endless_loop"), v0 + 1, "moat_violations");
+	ASSERT_EQ(violations(prog), v0 + 1, "moat_violations");
 	ASSERT_EQ(moat_file_value(MOAT_STATS, "timeouts"), t + 1,
 		  "runs the watchdog ended (stats: timeouts)");
 	if (word)
@@ -2987,12 +3071,22 @@ out:
 
 static void test_endless_loop_moat_on(void)
 {
-	endless_loop_moat_on(0);
+	endless_loop_moat_on("endless_loop", 0);
 }
 
 static void test_endless_loop_nmi_word_moat_on(void)
 {
-	endless_loop_moat_on(1);
+	endless_loop_moat_on("endless_loop", 1);
+}
+
+/*
+ * A loop that spends nearly all of its time in a helper: the NMI finds it
+ * there, and the gate ends it when the helper returns.  (Before, only an
+ * NMI that landed in its few BPF instructions ended it, a period apart.)
+ */
+static void test_endless_helper_loop_moat_on(void)
+{
+	endless_loop_moat_on("endless_helper_loop", 0);
 }
 
 /* Open and load escape.bpf.o, its kptr map made by trusted_kptr_map(). */
@@ -3100,6 +3194,7 @@ int main(void)
 	RUN_TEST("attack", test_rb_oob_read_moat_on);
 	RUN_TEST("attack", test_rb_forged_header_moat_on);
 	RUN_TEST("attack", test_rb_forged_address_moat_on);
+	RUN_TEST("attack", test_rb_forged_stack_header_moat_on);
 	RUN_TEST("attack", test_stack_oob_read_moat_on);
 	RUN_TEST("attack", test_stack_oob_write_moat_on);
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
@@ -3165,6 +3260,7 @@ int main(void)
 	RUN_TEST("attack", test_endless_loop_moat_off);
 	RUN_TEST("attack", test_endless_loop_moat_on);
 	RUN_TEST("attack", test_endless_loop_nmi_word_moat_on);
+	RUN_TEST("attack", test_endless_helper_loop_moat_on);
 	/* Last: a kernel without the gate's map check does not survive them. */
 	RUN_TEST("attack", test_helper_fake_map_moat_on);
 	RUN_TEST("attack", test_helper_wrong_map_moat_on);

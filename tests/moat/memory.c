@@ -360,6 +360,88 @@ static void test_map_policy_all(void)
 	map_policy("2", 0, 1);
 }
 
+/* An isolated socket filter that only names @map: fd, or -errno. */
+static int load_naming(int map)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map },
+		{ },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .prog_flags = BPF_F_MOAT);
+	int fd;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "moat_names", "GPL",
+			   insns, 4, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Every map type whose values can be in BPF memory, created under each
+ * policy with and without BPF_F_MOAT: an isolated program may use it only
+ * when created under 2, or under 1 with the flag.
+ */
+static void test_map_policy_types(void)
+{
+	static const struct {
+		const char *name;
+		enum bpf_map_type type;
+		__u32 key, value, entries, flags;
+	} maps[] = {
+		{ "array", BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0 },
+		{ "percpu array", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4, 0 },
+		{ "hash", BPF_MAP_TYPE_HASH, 4, 8, 4, 0 },
+		{ "hash, no prealloc", BPF_MAP_TYPE_HASH, 4, 8, 4,
+		  BPF_F_NO_PREALLOC },
+		{ "LRU hash", BPF_MAP_TYPE_LRU_HASH, 4, 8, 4, 0 },
+		{ "percpu hash", BPF_MAP_TYPE_PERCPU_HASH, 4, 8, 4, 0 },
+		{ "LRU percpu hash", BPF_MAP_TYPE_LRU_PERCPU_HASH, 4, 8, 4, 0 },
+		{ "LPM trie", BPF_MAP_TYPE_LPM_TRIE, 8, 8, 4,
+		  BPF_F_NO_PREALLOC },
+		{ "ring buffer", BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0 },
+	};
+	static const struct {
+		const char *mode;
+		__u32 flag;
+		int want;
+	} cases[] = {
+		{ "0", 0, 0 }, { "0", BPF_F_MOAT, 0 }, { "1", 0, 0 },
+		{ "1", BPF_F_MOAT, 1 }, { "2", 0, 1 },
+	};
+	unsigned int i, j;
+	int map, prog;
+
+	if (!ready())
+		return;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		for (j = 0; j < sizeof(cases) / sizeof(cases[0]); j++) {
+			LIBBPF_OPTS(bpf_map_create_opts, opts,
+				    .map_flags = maps[i].flags | cases[j].flag);
+
+			moat_set_mode(cases[j].mode);
+			map = bpf_map_create(maps[i].type, NULL, maps[i].key,
+					     maps[i].value, maps[i].entries,
+					     &opts);
+			moat_set_mode("1");
+			prog = map < 0 ? map : load_naming(map);
+			moat_set_mode("0");
+			if (prog >= 0)
+				close(prog);
+			if (map >= 0)
+				close(map);
+			if (map < 0 || (cases[j].want ? prog < 0 :
+					prog != -EOPNOTSUPP))
+				test_fail("%s created under %s%s: map %d, isolated program %d (want %s)",
+					  maps[i].name, cases[j].mode,
+					  cases[j].flag ? " with BPF_F_MOAT" : "",
+					  map, prog,
+					  cases[j].want ? "loaded" : "-EOPNOTSUPP");
+		}
+	}
+}
+
 /* The flag on maps whose values cannot be in BPF memory: EINVAL. */
 static void test_map_policy_flag_refused(void)
 {
@@ -370,20 +452,28 @@ static void test_map_policy_flag_refused(void)
 	} types[] = {
 		{ BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4 },
 		{ BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 4 },
+		{ BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 4 },
+		{ BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 4 },
+		{ BPF_MAP_TYPE_HASH_OF_MAPS, 4, 4, 4 },
 		{ BPF_MAP_TYPE_USER_RINGBUF, 0, 0, 4096 },
 		{ BPF_MAP_TYPE_QUEUE, 0, 8, 4 },
 		{ BPF_MAP_TYPE_BLOOM_FILTER, 0, 8, 4 },
 	};
+	LIBBPF_OPTS(bpf_map_create_opts, inner);
 	unsigned int i;
-	int fd, plain;
+	int fd, plain, in;
 
 	if (!ready())
 		return;
 	moat_set_mode("1");
+	/* Maps of maps take an inner map: an array. */
+	in = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
+	inner.inner_map_fd = opts.inner_map_fd = in;
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		/* The same map without the flag is created. */
 		plain = bpf_map_create(types[i].type, NULL, types[i].key,
-				       types[i].value, types[i].entries, NULL);
+				       types[i].value, types[i].entries,
+				       &inner);
 		fd = bpf_map_create(types[i].type, NULL, types[i].key,
 				    types[i].value, types[i].entries, &opts);
 		if (plain >= 0)
@@ -394,6 +484,8 @@ static void test_map_policy_flag_refused(void)
 			test_fail("map type %d: %d without BPF_F_MOAT, %d with it (want -EINVAL)",
 				  types[i].type, plain, fd);
 	}
+	if (in >= 0)
+		close(in);
 	moat_set_mode("0");
 }
 
@@ -409,6 +501,7 @@ int main(void)
 	RUN_TEST("moat", test_map_policy_request_no_flag);
 	RUN_TEST("moat", test_map_policy_request_flag);
 	RUN_TEST("moat", test_map_policy_all);
+	RUN_TEST("moat", test_map_policy_types);
 	RUN_TEST("moat", test_map_policy_flag_refused);
 	moat_set_mode("0");
 	return test_exit();
