@@ -309,6 +309,43 @@ int rb_forge_addr(struct __sk_buff *skb)
 }
 
 /*
+ * rb_forge_len: make the length in a reserved record's header lead far
+ * past the producer position (busy bit clear), then reserve again: the
+ * kernel's walk over committed records, under the ring's spinlock with
+ * interrupts off, must stop there.  cfg->result: whether the second
+ * reservation succeeded.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rb_len SEC(".maps");
+
+SEC("socket")
+int rb_forge_len(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *rec, *rec2;
+	__u32 *len;
+
+	if (!c)
+		return 0;
+	rec = bpf_ringbuf_reserve(&rb_len, sizeof(*rec), 0);
+	if (!rec)
+		return 0;
+	len = (void *)rec + bpf_moat_test_escape(-8ULL);
+	*len = 0x3ffffff0;
+	c->result = 0;
+	rec2 = bpf_ringbuf_reserve(&rb_len, sizeof(*rec2), 0);
+	if (rec2) {
+		c->result = 1;
+		bpf_ringbuf_discard(rec2, 0);
+	}
+	bpf_ringbuf_discard(rec, 0);
+	c->ran = 1;
+	return 0;
+}
+
+/*
  * Submit a record whose header the program wrote on its own stack, with
  * a page offset that leads from there to cfg->target's page: a window
  * can write its stack, so the kernel must not trust that header either.

@@ -862,6 +862,26 @@ static void test_rb_forged_stack_header_moat_on(void)
 }
 
 /*
+ * A record header whose length leads past the producer: the next
+ * reservation's walk over the committed records stops at it instead of
+ * going around the whole position space with the ring's spinlock held and
+ * interrupts off (which hung the CPU).  The program runs to its end.
+ */
+static void test_rb_forged_length_moat_on(void)
+{
+	struct attack_cfg c = {};
+	__u32 ret = 1;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(run_in(mobj, mcfg_fd, "rb_forge_len", &c, &ret),
+		  "rb_forge_len");
+	test_info("rb_forge_len, MOAT on: ran %llu, second reservation %s",
+		  (unsigned long long)c.ran, c.result ? "made" : "refused");
+	ASSERT_EQ(c.ran, 1, "program ran to its end (the CPU did not hang)");
+}
+
+/*
  * A kernel address passed as the record: the helper gate finds that the
  * record's header is not BPF memory and ends the program at the call.
  */
@@ -3195,6 +3215,7 @@ int main(void)
 	RUN_TEST("attack", test_rb_forged_header_moat_on);
 	RUN_TEST("attack", test_rb_forged_address_moat_on);
 	RUN_TEST("attack", test_rb_forged_stack_header_moat_on);
+	RUN_TEST("attack", test_rb_forged_length_moat_on);
 	RUN_TEST("attack", test_stack_oob_read_moat_on);
 	RUN_TEST("attack", test_stack_oob_write_moat_on);
 	RUN_TEST("attack", test_ctx_oob_read_moat_on);
