@@ -731,25 +731,51 @@ static int tracefs_write(const char *file, const char *val)
 }
 
 /*
+ * The reads of @path (records, for /dev/kmsg) that hold @a and, unless
+ * NULL, @b: how many, and, unless @last is NULL, the last one's message in
+ * @last (@len bytes; "(none)").  Records the kernel overwrote while they
+ * were read are skipped.
+ */
+static int log_scan(const char *path, int nonblock, const char *a,
+		    const char *b, char *last, size_t len)
+{
+	int fd = open(path, O_RDONLY | (nonblock ? O_NONBLOCK : 0)), found = 0;
+	char buf[4096], *msg;
+	ssize_t n;
+
+	if (last)
+		snprintf(last, len, "(none)");
+	if (fd < 0)
+		return 0;
+	/* /dev/kmsg returns one record per read. */
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0 ||
+	       (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (!strstr(buf, a) || (b && !strstr(buf, b)))
+			continue;
+		found++;
+		if (!last)
+			continue;
+		msg = strchr(buf, ';') ? strchr(buf, ';') + 1 : buf;
+		msg[strcspn(msg, "\n")] = '\0';
+		if (strlen(msg) >= len)
+			msg[len - 1] = '\0';
+		memcpy(last, msg, strlen(msg) + 1);
+	}
+	close(fd);
+	return found;
+}
+
+/*
  * Whether the trace buffer or the kernel log holds a read (a line, for
  * /dev/kmsg) with @a and, unless NULL, @b.
  */
 static int file_has(const char *path, const char *a, const char *b,
 		    int nonblock)
 {
-	char buf[4096];
-	int fd = open(path, O_RDONLY | (nonblock ? O_NONBLOCK : 0)), found = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	/* /dev/kmsg returns one record per read. */
-	while (!found && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-		buf[n] = '\0';
-		found = strstr(buf, a) && (!b || strstr(buf, b));
-	}
-	close(fd);
-	return found;
+	return log_scan(path, nonblock, a, b, NULL, 0) > 0;
 }
 
 /*
@@ -782,53 +808,6 @@ static void test_rb_forged_header_moat_on(void)
 			     NULL, 1), "kernel log line");
 }
 
-/* Lines of the kernel log that hold @str. */
-static int kmsg_count(const char *str)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), n = 0;
-	char buf[4096];
-	ssize_t len;
-
-	if (fd < 0)
-		return -1;
-	while ((len = read(fd, buf, sizeof(buf) - 1)) > 0 ||
-	       (len < 0 && errno == EPIPE)) {
-		if (len <= 0)
-			continue;	/* overwritten records */
-		buf[len] = '\0';
-		n += strstr(buf, str) != NULL;
-	}
-	close(fd);
-	return n;
-}
-
-/* The last line of the kernel log that holds @a and @b, in @out. */
-static void kmsg_last(const char *a, const char *b, char *out, size_t len)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	char buf[4096];
-	ssize_t n;
-
-	snprintf(out, len, "(none)");
-	if (fd < 0)
-		return;
-	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0 ||
-	       (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		if (strstr(buf, a) && strstr(buf, b)) {
-			char *msg = strchr(buf, ';') ? strchr(buf, ';') + 1 : buf;
-
-			msg[strcspn(msg, "\n")] = '\0';
-			if (strlen(msg) >= len)
-				msg[len - 1] = '\0';
-			memcpy(out, msg, strlen(msg) + 1);
-		}
-	}
-	close(fd);
-}
-
 /*
  * A record header the program wrote on its own restricted stack, which is
  * no ring buffer's but which the gate lets through as memory the program
@@ -848,10 +827,10 @@ static void test_rb_forged_stack_header_moat_on(void)
 		return;
 	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
 	c.target = addr;
-	n0 = kmsg_count(line);
+	n0 = log_scan("/dev/kmsg", 1, line, NULL, NULL, 0);
 	ASSERT_OK(run_in(mobj, mcfg_fd, "rb_forge_stack", &c, &ret),
 		  "rb_forge_stack");
-	n1 = kmsg_count(line);
+	n1 = log_scan("/dev/kmsg", 1, line, NULL, NULL, 0);
 	ASSERT_OK(moat_canary(&addr, &after), "read " MOAT_CANARY " again");
 	test_info("rb_forge_stack, MOAT on: ran %llu, canary 0x%llx -> 0x%llx, \"not committed\" lines %d -> %d",
 		  (unsigned long long)c.ran, (unsigned long long)before,
@@ -3074,7 +3053,7 @@ static void endless_loop_moat_on(const char *prog, int word)
 			  "; the NMI after it delivered") : "");
 	/* The kernel log names the program by its first 15 characters. */
 	snprintf(key, sizeof(key), "'%.15s'", prog);
-	kmsg_last(key, "still running", line, sizeof(line));
+	log_scan("/dev/kmsg", 1, key, "still running", line, sizeof(line));
 	test_info("%s: %s", prog, line);
 	ASSERT_OK(err, prog);
 	ASSERT_EQ(c.ran, 0, "terminated before its end");

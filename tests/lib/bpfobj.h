@@ -65,6 +65,37 @@ static inline void moat_isolate_object(struct bpf_object *obj)
 	moat_object_maps(obj);
 }
 
+/*
+ * Load "r1 = map (if @map_fd >= 0); r0 = 0; exit" as a program of @type
+ * with @flags: a program that only names the map.  The verifier log goes
+ * to @log (@len bytes) unless it is NULL.  fd, or -errno.
+ */
+static inline int load_naming_map(enum bpf_prog_type type, int map_fd,
+				  __u32 flags, char *log, size_t len)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+		{ },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int skip = map_fd < 0 ? 2 : 0;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		.prog_flags = flags,
+		.log_buf = log,
+		.log_size = log ? len : 0,
+		.log_level = log ? 1 : 0,
+	);
+	int fd;
+
+	if (log)
+		log[0] = '\0';
+	fd = bpf_prog_load(type, "moat_names", "GPL", insns + skip, 4 - skip,
+			   &opts);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Path of the BPF object of test @suite/@name; "" if /proc is missing. */
 static inline const char *smoke_obj_path(const char *suite, const char *name)
 {

@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 
 #include "test.h"
+#include "bpfobj.h"
 #include "moat.h"
 
 #ifndef BPF_F_MMAPABLE
@@ -363,19 +364,8 @@ static void test_map_policy_all(void)
 /* An isolated socket filter that only names @map: fd, or -errno. */
 static int load_naming(int map)
 {
-	struct bpf_insn insns[] = {
-		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1,
-		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map },
-		{ },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .prog_flags = BPF_F_MOAT);
-	int fd;
-
-	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "moat_names", "GPL",
-			   insns, 4, &opts);
-	return fd < 0 ? -errno : fd;
+	return load_naming_map(BPF_PROG_TYPE_SOCKET_FILTER, map, BPF_F_MOAT,
+			       NULL, 0);
 }
 
 /*

@@ -33,37 +33,16 @@
 #include <bpf/libbpf.h>
 
 #include "test.h"
+#include "bpfobj.h"
 #include "moat.h"
 #include "netlink.h"
 
 static char log_buf[4096];
 
-/*
- * Load "r1 = map (if @map_fd >= 0); r0 = 0; exit" as a program of @type:
- * fd, or -errno.
- */
+/* load_naming_map() with the verifier log in log_buf. */
 static int load_type(enum bpf_prog_type type, int map_fd, __u32 flags)
 {
-	struct bpf_insn insns[] = {
-		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1,
-		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
-		{ },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	int skip = map_fd < 0 ? 2 : 0;
-	LIBBPF_OPTS(bpf_prog_load_opts, opts,
-		.prog_flags = flags,
-		.log_buf = log_buf,
-		.log_size = sizeof(log_buf),
-		.log_level = 1,
-	);
-	int fd;
-
-	log_buf[0] = '\0';
-	fd = bpf_prog_load(type, "moat_policy", "GPL", insns + skip, 4 - skip,
-			   &opts);
-	return fd < 0 ? -errno : fd;
+	return load_naming_map(type, map_fd, flags, log_buf, sizeof(log_buf));
 }
 
 /* Load "r0 = 0; exit" as a socket filter: fd, or -errno. */
