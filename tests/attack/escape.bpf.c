@@ -24,6 +24,7 @@ struct attack_cfg {
 	__u64 result;		/* what the program read */
 	__u64 scratch;		/* pointer -> number conversion */
 	__u64 ran;		/* set when the program got to the end */
+	__u64 pid;		/* endless_kprobe_loop: the process to run in */
 };
 
 struct {
@@ -1278,6 +1279,106 @@ int endless_helper_loop(struct __sk_buff *skb)
 	} while (go);
 	c->ran = 1;
 	return 1;
+}
+
+/*
+ * endless_nested_loop: endless_loop, each lap a bpf_trace_printk() call,
+ * on whose tracepoint slow_nested runs, nested in the helper: a run that
+ * takes far longer than the lap outside it, so that most of the time the
+ * innermost run on the CPU is a new run of slow_nested.  It stops by
+ * itself cfg->target ns after it started (bpf_ktime_get_ns()), so that a
+ * kernel that does not end it ends the test.
+ */
+SEC("socket")
+int endless_nested_loop(struct __sk_buff *skb)
+{
+	static const char fmt[] = "moat nested loop\n";
+	struct attack_cfg *c = cfg();
+	volatile __u64 go;
+	__u64 end;
+
+	if (!c)
+		return 0;
+	go = bpf_moat_test_escape(c->write_val);
+	end = bpf_ktime_get_ns() + c->target;
+	/*
+	 * The stop is inside the loop: a condition after "go" would be
+	 * code the verifier never visits, and it would rewrite the branch
+	 * to leave the loop.
+	 */
+	do {
+		bpf_trace_printk(fmt, sizeof(fmt));
+		(*(volatile __u64 *)&c->result)++;
+		if (bpf_ktime_get_ns() > end)
+			break;
+	} while (go);
+	c->ran = 1;
+	return 1;
+}
+
+/*
+ * slow_nested: while cfg->ctx_adjust is set, a loop of that many laps
+ * (the verifier sees one: its condition comes from the escape), counting
+ * its runs in cfg->scratch.  It ends by itself.
+ */
+SEC("raw_tp/bpf_trace_printk")
+int slow_nested(void *ctx)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 go, n = 0;
+
+	if (!c || !c->ctx_adjust)
+		return 0;
+	go = bpf_moat_test_escape(c->write_val);
+	do {
+		n++;
+		if (n >= c->ctx_adjust)
+			break;
+	} while (go);
+	(*(volatile __u64 *)&c->scratch)++;
+	return 0;
+}
+
+/*
+ * nested_victim: a socket filter that does not loop: one
+ * bpf_probe_read_kernel() call, verdict 1.  endless_kprobe_loop, on
+ * copy_from_kernel_nofault(), runs nested in that call, once, in process
+ * cfg->pid: endless_nested_loop's loop (bpf_trace_printk() each lap, with
+ * slow_nested nested in it), a third level.
+ */
+SEC("socket")
+int nested_victim(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 buf;
+
+	if (!c)
+		return 0;
+	bpf_probe_read_kernel(&buf, sizeof(buf), c);
+	return 1;
+}
+
+SEC("kprobe/copy_from_kernel_nofault")
+int endless_kprobe_loop(struct pt_regs *regs)
+{
+	static const char fmt[] = "moat middle loop\n";
+	struct attack_cfg *c = cfg();
+	volatile __u64 go;
+	__u64 end;
+
+	if (!c || !c->pid || bpf_get_current_pid_tgid() >> 32 != c->pid)
+		return 0;
+	c->pid = 0;
+	go = bpf_moat_test_escape(c->write_val);
+	end = bpf_ktime_get_ns() + c->target;
+	do {
+		bpf_trace_printk(fmt, sizeof(fmt));
+		(*(volatile __u64 *)&c->result)++;
+		if (bpf_ktime_get_ns() > end)
+			break;
+	} while (go);
+	c->ran = 1;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

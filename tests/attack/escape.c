@@ -52,6 +52,7 @@ struct attack_cfg {
 	__u64 result;
 	__u64 scratch;
 	__u64 ran;
+	__u64 pid;
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -3006,17 +3007,38 @@ static void test_endless_loop_moat_off(void)
  * violation: the socket filter's safe verdict (0, not 1), the violation
  * counted, this test goes on.  With @word the program first sets its
  * CPU's "NMI executing" word, which would have that NMI dropped; an NMI
- * sent after the run must be delivered too.
+ * sent after the run must be delivered too.  With @inner, that program
+ * runs nested in each of @prog's helper calls, and must not be ended.
  */
-static void endless_loop_moat_on(const char *prog, int word)
+/* @name of the isolated object attached, or NULL with a FAIL reported. */
+static struct bpf_link *attach_isolated(const char *name)
+{
+	struct bpf_link *link = bpf_program__attach(
+		bpf_object__find_program_by_name(mobj, name));
+
+	if (libbpf_get_error(link)) {
+		test_fail("attaching %s: %s", name, strerror(errno));
+		return NULL;
+	}
+	return link;
+}
+
+/* endless_nested_loop stops by itself after 40 s (no watchdog). */
+#define NESTED_LOOP_NS		40000000000ULL
+/* slow_nested's laps: tens of ms under TCG, the printk lap far less. */
+#define NESTED_RUN_LAPS		10000000ULL
+
+static void endless_loop_moat_on(const char *prog, int word,
+				 const char *inner)
 {
 	struct attack_cfg c = { .write_val = 1 };
+	struct bpf_link *link = NULL;
 	char line[512], key[24];
 	struct timespec t0, t1;
+	long long v0, t, vi = 0;
 	int err, after = 0;
 	cpu_set_t all;
 	__u32 ret = 1;
-	long long v0, t;
 	__u64 cs;
 
 	if (!moat_ready())
@@ -3038,6 +3060,15 @@ static void endless_loop_moat_on(const char *prog, int word)
 		}
 		c.target = cs - 3 * 8;
 	}
+	if (inner) {
+		/* The outer loop's own end; each nested run's laps. */
+		c.target = NESTED_LOOP_NS;
+		c.ctx_adjust = NESTED_RUN_LAPS;
+		vi = violations(inner);
+		link = attach_isolated(inner);
+		if (!link)
+			goto out;
+	}
 	v0 = violations(prog);
 	t = moat_file_value(MOAT_STATS, "timeouts");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -3045,12 +3076,18 @@ static void endless_loop_moat_on(const char *prog, int word)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (word)
 		after = nmi_send();
+	if (link)
+		bpf_link__destroy(link);
 	test_info("%s, isolated%s: ran %llu, verdict %u, %llu laps, ended after %.1f s%s",
 		  prog, word ? ", \"NMI executing\" set" : "",
 		  (unsigned long long)c.ran, ret, (unsigned long long)c.result,
 		  (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 		  word ? (after ? "; the NMI after it lost" :
 			  "; the NMI after it delivered") : "");
+	if (inner)
+		test_info("%s: %llu runs nested in its helper calls, %lld violations",
+			  inner, (unsigned long long)c.scratch,
+			  violations(inner) - vi);
 	/* The kernel log names the program by its first 15 characters. */
 	snprintf(key, sizeof(key), "'%.15s'", prog);
 	log_scan("/dev/kmsg", 1, key, "still running", line, sizeof(line));
@@ -3064,18 +3101,23 @@ static void endless_loop_moat_on(const char *prog, int word)
 		  "runs the watchdog ended (stats: timeouts)");
 	if (word)
 		ASSERT_OK(after, "an NMI to this CPU after the run");
+	if (inner) {
+		ASSERT_TRUE(c.scratch >= 2 && c.scratch + 1 >= c.result,
+			    "the nested program ran in (nearly) every lap");
+		ASSERT_EQ(violations(inner), vi, "nested runs not ended");
+	}
 out:
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
 static void test_endless_loop_moat_on(void)
 {
-	endless_loop_moat_on("endless_loop", 0);
+	endless_loop_moat_on("endless_loop", 0, NULL);
 }
 
 static void test_endless_loop_nmi_word_moat_on(void)
 {
-	endless_loop_moat_on("endless_loop", 1);
+	endless_loop_moat_on("endless_loop", 1, NULL);
 }
 
 /*
@@ -3085,7 +3127,85 @@ static void test_endless_loop_nmi_word_moat_on(void)
  */
 static void test_endless_helper_loop_moat_on(void)
 {
-	endless_loop_moat_on("endless_helper_loop", 0);
+	endless_loop_moat_on("endless_helper_loop", 0, NULL);
+}
+
+/*
+ * A loop whose helper runs another isolated program each lap, which takes
+ * far longer than the lap: the watchdog's timers nearly always find a new
+ * innermost run, but the same outermost one.  Before, only the innermost
+ * was compared, and the loop ran until it stopped itself (NESTED_LOOP_NS,
+ * verdict 1); now the gate ends it when a printk returns.
+ */
+static void test_endless_nested_loop_moat_on(void)
+{
+	endless_loop_moat_on("endless_nested_loop", 0, "slow_nested");
+}
+
+/*
+ * Three levels: nested_victim, a socket filter that does not loop, calls
+ * bpf_probe_read_kernel() once; endless_kprobe_loop, on a kprobe in that
+ * call, loops over bpf_trace_printk() without end; slow_nested runs in
+ * each printk, longer than the lap.  The timers nearly always find a new
+ * innermost run and the victim outermost: the loop in the middle must be
+ * ended, and neither the victim (verdict 1, no violation) nor the nested
+ * runs.
+ */
+static void test_endless_middle_loop_moat_on(void)
+{
+	struct attack_cfg c = {
+		.write_val = 1, .target = NESTED_LOOP_NS,
+		.ctx_adjust = NESTED_RUN_LAPS, .pid = getpid(),
+	};
+	struct bpf_link *kp = NULL, *tp = NULL;
+	long long v[3], t;
+	struct timespec t0, t1;
+	cpu_set_t all;
+	__u32 ret = 0;
+	int err;
+
+	if (!moat_ready())
+		return;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		test_skip("the watchdog needs a second CPU");
+		return;
+	}
+	if (pin_cpu0(&all))
+		return;
+	kp = attach_isolated("endless_kprobe_loop");
+	tp = kp ? attach_isolated("slow_nested") : NULL;
+	if (!tp)
+		goto out;
+	v[0] = violations("nested_victim");
+	v[1] = violations("endless_kprobe_loop");
+	v[2] = violations("slow_nested");
+	t = moat_file_value(MOAT_STATS, "timeouts");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = run_in(mobj, mcfg_fd, "nested_victim", &c, &ret);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	test_info("nested_victim: verdict %u; endless_kprobe_loop in it: ran %llu, %llu laps, ended after %.1f s; slow_nested: %llu runs; violations %lld, %lld, %lld",
+		  ret, (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+		  (unsigned long long)c.scratch,
+		  violations("nested_victim") - v[0],
+		  violations("endless_kprobe_loop") - v[1],
+		  violations("slow_nested") - v[2]);
+	ASSERT_OK(err, "nested_victim");
+	ASSERT_TRUE(c.result > 1, "the middle program looped");
+	ASSERT_EQ(c.ran, 0, "the middle program terminated before its end");
+	ASSERT_EQ(violations("endless_kprobe_loop"), v[1] + 1,
+		  "moat_violations of the middle program");
+	ASSERT_EQ(moat_file_value(MOAT_STATS, "timeouts"), t + 1,
+		  "runs the watchdog ended (stats: timeouts)");
+	ASSERT_EQ(ret, 1, "the victim's own verdict");
+	ASSERT_EQ(violations("nested_victim"), v[0], "the victim not ended");
+	ASSERT_EQ(violations("slow_nested"), v[2], "nested runs not ended");
+out:
+	if (tp)
+		bpf_link__destroy(tp);
+	if (kp)
+		bpf_link__destroy(kp);
+	sched_setaffinity(0, sizeof(all), &all);
 }
 
 /* Open and load escape.bpf.o, its kptr map made by trusted_kptr_map(). */
@@ -3261,6 +3381,8 @@ int main(void)
 	RUN_TEST("attack", test_endless_loop_moat_on);
 	RUN_TEST("attack", test_endless_loop_nmi_word_moat_on);
 	RUN_TEST("attack", test_endless_helper_loop_moat_on);
+	RUN_TEST("attack", test_endless_nested_loop_moat_on);
+	RUN_TEST("attack", test_endless_middle_loop_moat_on);
 	/* Last: a kernel without the gate's map check does not survive them. */
 	RUN_TEST("attack", test_helper_fake_map_moat_on);
 	RUN_TEST("attack", test_helper_wrong_map_moat_on);

@@ -10,8 +10,11 @@
  * program on bpf_trace:bpf_trace_printk that runs nested inside the outer
  * program's bpf_trace_printk() calls on the same CPU.  Each program is a
  * list of actions: loads, stores and atomics at forged addresses (absolute
- * targets: kernel text and data, MOAT's own state, the direct map, the
- * entry stacks of this and the other CPU, user memory, non-canonical
+ * targets: kernel text and data, MOAT's own state (its per-CPU state on
+ * both CPUs included), the direct map, the entry stacks of this and the
+ * other CPU, the task stacks (where the helper gate keeps a run's return
+ * frame) and thread.pks_ksp of the task running the case and of the
+ * program running on the other CPU, user memory, non-canonical
  * addresses, the program's own image, read-only arrays, another program's
  * map; or small offsets from the map value, stack or context pointer),
  * helper calls with forged pointer arguments and forged sizes, and
@@ -88,14 +91,19 @@
 #define OFF_TAB		256	/* absolute targets, filled in before a run */
 #define NR_SLOTS	16
 /*
- * Per CPU (four): the frame and context pointers, laundered, that forged
- * pointers are computed from.  OFF_FP and OFF_CTX are one word for all
- * CPUs, and an inner program in NMIs runs on both at once: the other
- * CPU's run would overwrite them between the store and the use.
+ * Per CPU (four, 32 bytes each): the frame, context and packet pointers,
+ * laundered, that forged pointers are computed from.  OFF_FP and OFF_CTX
+ * are one word for all CPUs, and an inner program in NMIs runs on both at
+ * once: the other CPU's run would overwrite them between the store and
+ * the use.
  */
 #define OFF_LAUNDER	(OFF_TAB + 8 * NR_SLOTS)
-#define VALUE_SIZE	(OFF_LAUNDER + 4 * 16)
+#define LAUNDER_SHIFT	5
+#define VALUE_SIZE	(OFF_LAUNDER + (4 << LAUNDER_SHIFT))
 #define SCRATCH_SIZE	64
+
+/* Packet bytes the program checks it has (every case's packet has 64). */
+#define PKT_CHECKED	32
 
 /* The stack: [-128, 0) fixed slots, [-512, -128) free for the program. */
 #define FP_KEY		-8	/* u32 0, key of lookups */
@@ -144,13 +152,15 @@ enum late {
 	L_CEA_OTHER,	/* the other CPU's */
 	L_FRAME_OTHER,	/* frame pointer of the neighbour on the other CPU + addr */
 	L_SHADOW_OTHER,	/* its context copy + addr */
+	L_STACK_OTHER,	/* its task's stack top + addr */
 };
 
-#define MAX_TARGETS	128
+#define MAX_TARGETS	160
 static struct target targets[MAX_TARGETS];
 static int nr_targets;
 static __u64 nmi_word[2];		/* per CPU */
 static __u64 neigh_fp[2], neigh_ctx[2];	/* the neighbours', per CPU */
+static __u64 neigh_stack[2];		/* their task stacks' tops */
 
 /* --- programs */
 
@@ -185,8 +195,14 @@ static const char *const kind_name[] = {
 	"legit", "fake_map",
 };
 
-enum base { B_VALUE, B_STACK, B_CTX };
-static const char *const base_name[] = { "value", "stack", "ctx" };
+enum base { B_VALUE, B_STACK, B_CTX, B_PKT };
+static const char *const base_name[] = { "value", "stack", "ctx", "pkt" };
+
+/* Whether programs of @t have a packet pointer (and may write: @w). */
+static int has_pkt(enum prog_type t, int w)
+{
+	return t == P_XDP || (t == P_CGROUP_SKB && !w);
+}
 
 struct action {
 	enum kind kind;
@@ -253,7 +269,18 @@ static void add_target(__u64 addr, enum cls cls, const char *what)
 		targets[nr_targets++] = (struct target){ addr, cls, what };
 }
 
-/* MOAT's own data: every data symbol of the kernel that names it. */
+/* Per-CPU symbols' values in /proc/kallsyms are offsets below this. */
+#define PERCPU_END	0x1000000ULL
+#define MAX_PERCPU	24
+
+static __u64 percpu_addr[MAX_PERCPU];
+static const char *percpu_name[MAX_PERCPU];
+static int nr_percpu;
+
+/*
+ * MOAT's own data: every data symbol of the kernel that names it; the
+ * per-CPU ones (PKS's too) noted for per_cpu_targets().
+ */
 static void add_moat_symbols(void)
 {
 	char line[256], sym[128];
@@ -264,15 +291,40 @@ static void add_moat_symbols(void)
 
 	if (!f)
 		return;
-	while (n < 48 && fgets(line, sizeof(line), f)) {
+	while (n < 40 && fgets(line, sizeof(line), f)) {
+		/* x86-64 lists per-CPU symbols as absolute ('A'). */
 		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) != 3 ||
-		    !strchr("dDbBrR", type) || !strstr(sym, "moat") ||
-		    strchr(line, '['))
+		    !strchr("dDbBrRA", type) || strchr(line, '['))
+			continue;
+		if (addr < PERCPU_END) {
+			if (nr_percpu < MAX_PERCPU &&
+			    (strstr(sym, "moat") || strstr(sym, "pks") ||
+			     strstr(sym, "pkrs"))) {
+				percpu_addr[nr_percpu] = addr;
+				percpu_name[nr_percpu++] = strdup(sym);
+			}
+			continue;
+		}
+		if (!strstr(sym, "moat") || type == 'A')
 			continue;
 		add_target(addr, C_KERNEL, strdup(sym));
 		n++;
 	}
 	fclose(f);
+}
+
+/* The per-CPU symbols add_moat_symbols() noted, on @cpu, whose per-CPU
+ * offset is @off. */
+static void per_cpu_targets(int cpu, __u64 off)
+{
+	char *what;
+	int i;
+
+	for (i = 0; i < nr_percpu; i++) {
+		if (asprintf(&what, "%s, CPU %d", percpu_name[i], cpu) < 0)
+			return;
+		add_target(off + percpu_addr[i], C_KERNEL, what);
+	}
 }
 
 static int pin_cpu(int cpu)
@@ -297,6 +349,7 @@ static void build_targets(void)
 		"pks_ist_key", "sys_call_table",
 	};
 	unsigned int i;
+	__u64 off;
 
 	add_target(canary_addr, C_KERNEL, "canary");
 	for (i = 0; i < 8; i++)
@@ -311,7 +364,16 @@ static void build_targets(void)
 	for (i = 0; i < 2 && (int)i < nr_cpus; i++) {
 		if (pin_cpu(i) || moat_facility_addr(MOAT_NMI_FILE, &nmi_word[i]))
 			nmi_word[i] = 0;
+		if (!moat_facility_addr(MOAT_PERCPU_FILE, &off))
+			per_cpu_targets(i, off);
 	}
+	/* This task's: cases run here, and so do the gate's frames. */
+	if (!moat_facility_addr(MOAT_TASK_STACK_FILE, &off))
+		for (i = 0; i < 4; i++)
+			add_target(off - 8 * (1 + below(1024)), C_KERNEL,
+				   "task stack");
+	if (!moat_facility_addr(MOAT_PKS_KSP_FILE, &off))
+		add_target(off, C_KERNEL, "thread.pks_ksp");
 	add_target((__u64)(unsigned long)user_page, C_KERNEL, "user page");
 	add_target(0x10, C_KERNEL, "NULL page");
 	add_target(0x8000000000000000ULL, C_KERNEL, "non-canonical");
@@ -343,6 +405,15 @@ static void add_slot(struct prog *p, struct action *a, const struct target *t,
 	a->slot = i;
 	a->cls = p->slot[i].cls;
 	a->what = p->slot[i].what;
+}
+
+/*
+ * Whether what lies at a late-bound target depends on the CPU the program
+ * runs on (task stacks are kernel memory on every CPU).
+ */
+static int cpu_relative(enum late late)
+{
+	return late >= L_NMI_SELF && late != L_STACK_OTHER;
 }
 
 /* An absolute target for @a of @p, which runs on @cpu. */
@@ -400,7 +471,12 @@ static void pick_absolute(struct prog *p, struct action *a,
 		t = (struct target){ 8 * below(64), C_OTHER,
 				     "context copy of a program on the other CPU" };
 		add_slot(p, a, &t, L_SHADOW_OTHER);
-	} else if (r < 93) {
+	} else if (r < 89) {
+		/* Where the other CPU's run keeps its gate's frames. */
+		t = (struct target){ -8 * (1 + (__s64)below(1024)), C_KERNEL,
+				     "task stack of a program on the other CPU" };
+		add_slot(p, a, &t, L_STACK_OTHER);
+	} else if (r < 94) {
 		add_slot(p, a, ro, L_NONE);
 	} else {
 		add_slot(p, a, victim, L_NONE);
@@ -476,6 +552,22 @@ static void pick_relative(struct action *a)
 			a->cls = C_WILD;
 		}
 		break;
+	case B_PKT:
+		/*
+		 * Its checked bytes, or around them in its packet window:
+		 * the rest of the packet, the copied edges, other frames'
+		 * windows, guard pages.
+		 */
+		if (own) {
+			a->delta = below(PKT_CHECKED - 8 + 1);
+			a->cls = C_OWN;
+		} else {
+			a->delta = (__s64)below(1 << 17) - (1 << 16);
+			if (a->delta >= 0 && a->delta <= PKT_CHECKED)
+				a->delta = PKT_CHECKED + 8;
+			a->cls = C_WILD;
+		}
+		break;
 	}
 	a->what = own ? "own, relative" : "near, relative";
 }
@@ -522,10 +614,13 @@ static void gen_action(struct prog *p, struct action *a, int nested,
 	case K_STORE:
 	case K_STORE_REG:
 		r = below(100);
-		a->base = r < 60 ? B_VALUE : r < 85 ? B_STACK : B_CTX;
+		a->base = r < 55 ? B_VALUE : r < 78 ? B_STACK :
+			  r < 90 ? B_PKT : B_CTX;
 		if (a->base == B_CTX && (a->kind != K_LOAD &&
 					 (p->type == P_XDP ||
 					  p->type == P_TRACEPOINT)))
+			a->base = B_VALUE;
+		if (a->base == B_PKT && !has_pkt(p->type, a->kind != K_LOAD))
 			a->base = B_VALUE;
 		if (a->base == B_CTX)
 			a->size = 4;
@@ -572,6 +667,15 @@ static void gen_action(struct prog *p, struct action *a, int nested,
 		/* 64 bytes from the stack would not fit below fp-8. */
 		a->base = chance(80) || a->kind == K_UPDATE_VAL ? B_VALUE :
 								  B_STACK;
+		/*
+		 * From the packet: a map key (map helpers take packet
+		 * pointers, most helpers do not) and probe_read's source (a
+		 * number to the verifier).
+		 */
+		if (chance(15) && (a->kind == K_LOOKUP_KEY ||
+				   a->kind == K_PROBE_SRC) &&
+		    has_pkt(p->type, 0))
+			a->base = B_PKT;
 		a->size = 8;
 		break;
 	}
@@ -634,11 +738,11 @@ static void gen_case(struct fuzz_case *c, __u64 seed, __u64 idx,
 		 * and "the other" CPU are unknown to the oracle.
 		 */
 		for (i = 0; i < c->inner.nr_slots; i++)
-			if (c->inner.late[i] >= L_NMI_SELF)
+			if (cpu_relative(c->inner.late[i]))
 				c->inner.slot[i].cls = C_WILD;
 		for (i = 0; i < c->inner.n; i++)
 			if (c->inner.act[i].abs &&
-			    c->inner.late[c->inner.act[i].slot] >= L_NMI_SELF)
+			    cpu_relative(c->inner.late[c->inner.act[i].slot]))
 				c->inner.act[i].cls = C_WILD;
 	} else if (c->has_inner) {
 		/* The inner program must get to run now and then. */
@@ -790,11 +894,12 @@ enum { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 /*
  * Register of base @b, and the word its laundered address is in: at r7 +
  * OFF_VALUE for the value (the same on every CPU), at r8 (this CPU's
- * laundering slots) + 0 or 8 for the stack and the context.
+ * laundering slots) + 0, 8 or 16 for the stack, the context and the
+ * packet (r9, checked for PKT_CHECKED bytes).
  */
 static int base_reg(enum base b)
 {
-	return b == B_VALUE ? R7 : b == B_STACK ? R10 : R6;
+	return b == B_VALUE ? R7 : b == B_STACK ? R10 : b == B_PKT ? R9 : R6;
 }
 
 static int base_slot_reg(enum base b)
@@ -804,7 +909,8 @@ static int base_slot_reg(enum base b)
 
 static int base_slot(enum base b)
 {
-	return b == B_VALUE ? OFF_VALUE : b == B_STACK ? 0 : 8;
+	return b == B_VALUE ? OFF_VALUE : b == B_STACK ? 0 :
+	       b == B_PKT ? 16 : 8;
 }
 
 /*
@@ -853,7 +959,7 @@ static int access_off(const struct prog *p, const struct action *a)
 	if (a->base == B_STACK)
 		return -8;
 	if (a->base != B_CTX)
-		return 0;
+		return 0;	/* the value, the packet */
 	switch (p->type) {
 	case P_XDP:
 		return offsetof(struct xdp_md, ingress_ifindex);
@@ -1036,12 +1142,27 @@ static int emit_prog(struct emit *e, const struct prog *p, __u64 mask,
 	/* r8 = this CPU's laundering slots; the frame and context there. */
 	call(e, BPF_FUNC_get_smp_processor_id);
 	put(e, BPF_ALU64 | BPF_AND | BPF_K, R0, 0, 0, 3);
-	put(e, BPF_ALU64 | BPF_LSH | BPF_K, R0, 0, 0, 4);
+	put(e, BPF_ALU64 | BPF_LSH | BPF_K, R0, 0, 0, LAUNDER_SHIFT);
 	mov_reg(e, R8, R7);
 	add_imm(e, R8, OFF_LAUNDER);
 	put(e, BPF_ALU64 | BPF_ADD | BPF_X, R8, R0, 0, 0);
 	stx(e, 8, R8, R10, 0);
 	stx(e, 8, R8, R6, 8);
+	/* r9 = the packet, its first PKT_CHECKED bytes checked, laundered. */
+	if (has_pkt(p->type, 0)) {
+		int data = p->type == P_XDP ? offsetof(struct xdp_md, data) :
+			   offsetof(struct __sk_buff, data);
+		int end = p->type == P_XDP ? offsetof(struct xdp_md, data_end) :
+			  offsetof(struct __sk_buff, data_end);
+
+		ldx(e, 4, R9, R6, data);
+		ldx(e, 4, R3, R6, end);
+		mov_reg(e, R2, R9);
+		add_imm(e, R2, PKT_CHECKED);
+		e->exit_fixups[e->nr_fixups++] = e->n;
+		put(e, BPF_JMP | BPF_JGT | BPF_X, R2, R3, 0, 0);
+		stx(e, 8, R8, R9, 16);
+	}
 	/* runs++: atomic, as an inner program in NMIs runs on both CPUs */
 	mov_imm(e, R1, 1);
 	put(e, BPF_STX | BPF_ATOMIC | BPF_DW, R7, R1, OFF_RUNS, BPF_ADD);
@@ -1208,6 +1329,9 @@ static void fill_table(const struct prog *p, __u64 *val, __u64 own_value,
 			break;
 		case L_SHADOW_OTHER:
 			a = neigh_ctx[other_cpu(cpu)] + a;
+			break;
+		case L_STACK_OTHER:
+			a = neigh_stack[other_cpu(cpu)] + a;
 			break;
 		default:
 			break;
@@ -1751,6 +1875,7 @@ struct neighbour {
 	long long viol0;
 	volatile long long runs, bad;
 	volatile __u64 fp, ctx;
+	volatile __u64 stack;	/* its task stack's top */
 };
 
 static struct neighbour *neigh;
@@ -1760,9 +1885,11 @@ static void neighbour_loop(struct neighbour *n, int cpu)
 	unsigned char pkt[64] = { [12] = 0x08 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
 		    .data_size_in = sizeof(pkt), .repeat = 10);
-	__u64 val[VALUE_SIZE / 8];
+	__u64 val[VALUE_SIZE / 8], top;
 
 	pin_cpu(cpu);
+	if (!moat_facility_addr(MOAT_TASK_STACK_FILE, &top))
+		n->stack = top;
 	for (;;) {
 		memset(val, 0, sizeof(val));
 		val[OFF_MARK / 8] = MARK_NONE;
@@ -1819,6 +1946,7 @@ static int neighbours_start(void)
 			return -ETIMEDOUT;
 		neigh_fp[cpu] = n->fp;
 		neigh_ctx[cpu] = n->ctx;
+		neigh_stack[cpu] = n->stack;
 	}
 	return 0;
 }
@@ -2012,6 +2140,7 @@ static void print_case(const struct fuzz_case *c, const __u64 *mask)
 struct stats {
 	long long cases, runs, terminated, ran_through, inner_runs;
 	long long programs, loads_failed, by_outcome[3], other_writes, victim_changed;
+	long long pkt_based;	/* outer actions reached on a packet pointer */
 	long long viol_sum, kinds[NR_KINDS];
 };
 
@@ -2088,6 +2217,7 @@ static int do_case(const struct fuzz_case *c, const __u64 *mask,
 				break;
 			st->kinds[a->kind]++;
 			st->by_outcome[expect(a)]++;
+			st->pkt_based += a->base == B_PKT;
 			if (a->cls == C_OTHER && kind_writes(a->kind))
 				st->other_writes++;
 		}
@@ -2285,12 +2415,16 @@ static void test_programs_contained(void)
 		  stats.by_outcome[O_OK], stats.by_outcome[O_TERM],
 		  stats.by_outcome[O_EITHER], stats.other_writes,
 		  stats.victim_changed);
+	test_info("%d absolute targets (%d per-CPU symbols on each CPU, task stacks and pks_ksp among them); %lld outer actions reached on the packet pointer",
+		  nr_targets, nr_percpu, stats.pkt_based);
 	ASSERT_EQ(stats.loads_failed, 0, first_fail[0] ? first_fail : "cases that could not run");
 	ASSERT_EQ(nr_bad, 0, first_fail[0] ? first_fail : "cases not as expected");
 	/* The fuzzer must attack and must let legitimate work through. */
 	ASSERT_TRUE(stats.terminated > stats.cases / 4, "runs terminated");
 	ASSERT_TRUE(stats.ran_through > stats.cases / 20, "runs that ran to the end");
 	ASSERT_TRUE(stats.inner_runs > 0, "nested runs");
+	ASSERT_TRUE(stats.pkt_based > 0, "actions on the packet pointer");
+	ASSERT_TRUE(nr_percpu > 0, "per-CPU MOAT state among the targets");
 }
 
 static void test_kernel_intact(void)

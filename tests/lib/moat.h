@@ -24,6 +24,11 @@
 /* CONFIG_BPF_MOAT_TEST's files: a kernel canary, an NMI on demand. */
 #define MOAT_CANARY	"/sys/kernel/debug/moat_test/canary"
 #define MOAT_NMI_FILE	"/sys/kernel/debug/moat_test/nmi"
+/* The reading CPU's per-CPU offset, the reading task's stack top and
+ * the address of its thread.pks_ksp (test facility). */
+#define MOAT_PERCPU_FILE	"/sys/kernel/debug/moat_test/percpu"
+#define MOAT_TASK_STACK_FILE	"/sys/kernel/debug/moat_test/task_stack"
+#define MOAT_PKS_KSP_FILE	"/sys/kernel/debug/moat_test/pks_ksp"
 
 #ifndef BPF_F_MOAT
 #define BPF_F_MOAT	(1U << 16)

@@ -217,6 +217,69 @@ int xdp_rewrite(struct xdp_md *ctx)
 }
 
 /*
+ * An XDP program that mixes direct packet accesses with helpers that see
+ * the packet: through the context (bpf_xdp_load_bytes(),
+ * bpf_xdp_store_bytes()) and through packet pointers (bpf_csum_diff(), a
+ * map value updated from the packet: only helpers marked pkt_access take
+ * packet pointers, and none of them writes through one).  Each step
+ * leaves in the frame what the next one must find: an isolated run, whose
+ * packet is a window, must give the same frame.
+ */
+enum { CNT_XDP_PKT = 8 };
+
+SEC("xdp")
+int xdp_pkt_helpers(struct xdp_md *ctx)
+{
+	unsigned char *data = (void *)(long)ctx->data;
+	unsigned char *end = (void *)(long)ctx->data_end;
+	__u32 key = CNT_XDP_PKT;
+	unsigned char buf[4];
+	__u64 *val;
+	__s64 sum;
+
+	if (data + 64 > end)
+		return XDP_DROP;
+	/* A direct write, read back by a helper on the context. */
+	data[20] = 0x5a;
+	if (bpf_xdp_load_bytes(ctx, 20, buf, 1))
+		return XDP_DROP;
+	data[21] = buf[0] + 1;
+	/* A helper's write through the context, read back directly. */
+	buf[0] = 0xa5;
+	buf[1] = 0x3c;
+	if (bpf_xdp_store_bytes(ctx, 22, buf, 2))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + 64 > end)
+		return XDP_DROP;
+	data[24] = data[22] ^ data[23];
+	/* A helper reading the packet by pointer, after those writes. */
+	sum = bpf_csum_diff(NULL, 0, (void *)(data + 20), 8, 0);
+	if (sum < 0)
+		return XDP_DROP;
+	data[28] = sum;
+	data[29] = sum >> 8;
+	data[30] = sum >> 16;
+	data[31] = sum >> 24;
+	/* Packet bytes by pointer on both sides, after the stores. */
+	sum = bpf_csum_diff((void *)(data + 20), 4, (void *)(data + 24), 8,
+			    0x1234);
+	if (sum < 0)
+		return XDP_DROP;
+	data[36] = sum ^ (sum >> 8) ^ (sum >> 16) ^ (sum >> 24);
+	/* A map value from the packet, read back into it. */
+	if (bpf_map_update_elem(&counters, &key, data + 24, BPF_ANY))
+		return XDP_DROP;
+	val = bpf_map_lookup_elem(&counters, &key);
+	if (!val)
+		return XDP_DROP;
+	data[40] = *val;
+	data[41] = *val >> 8;
+	return XDP_TX;
+}
+
+/*
  * cgroup skb (egress): read the UDP destination port straight from the
  * packet; count datagrams to port cfg 1, drop those to port cfg 2, and
  * mark the ones it lets through.

@@ -264,11 +264,13 @@ out:
 }
 
 /*
- * Load types.bpf.o plain or isolated; run xdp_rewrite once on @pkt and
- * put the output frame (metadata included) in @out: its size, or -errno.
+ * Load types.bpf.o plain or isolated; run its XDP program @name once on
+ * @pkt and put the output frame (metadata included) in @out: its size, or
+ * -errno.
  */
-static int xdp_run(int isolated, const unsigned char *pkt, size_t len,
-		   unsigned char *out, size_t outlen, __u32 *retval)
+static int xdp_run(const char *name, int isolated, const unsigned char *pkt,
+		   size_t len, unsigned char *out, size_t outlen,
+		   __u32 *retval)
 {
 	struct bpf_object *obj;
 	struct bpf_program *p;
@@ -294,7 +296,7 @@ static int xdp_run(int isolated, const unsigned char *pkt, size_t len,
 			    .data_size_in = len, .data_out = out,
 			    .data_size_out = outlen, .repeat = 1);
 
-		p = bpf_object__find_program_by_name(obj, "xdp_rewrite");
+		p = bpf_object__find_program_by_name(obj, name);
 		if (fdinfo(bpf_program__fd(p), "moat_isolated") != isolated)
 			ret = -EINVAL;
 		else if (bpf_prog_test_run_opts(bpf_program__fd(p), &opts))
@@ -322,8 +324,10 @@ static void test_xdp_writes_identical(void)
 		pkt[i] = i * 7;
 	memset(plain, 0, sizeof(plain));
 	memset(iso, 0xee, sizeof(iso));
-	n_plain = xdp_run(0, pkt, sizeof(pkt), plain, sizeof(plain), &r_plain);
-	n_iso = xdp_run(1, pkt, sizeof(pkt), iso, sizeof(iso), &r_iso);
+	n_plain = xdp_run("xdp_rewrite", 0, pkt, sizeof(pkt), plain,
+			  sizeof(plain), &r_plain);
+	n_iso = xdp_run("xdp_rewrite", 1, pkt, sizeof(pkt), iso, sizeof(iso),
+			&r_iso);
 	test_info("plain: %d bytes, verdict %u; isolated: %d bytes, verdict %u",
 		  n_plain, r_plain, n_iso, r_iso);
 	ASSERT_OK(n_plain, "plain run");
@@ -331,6 +335,43 @@ static void test_xdp_writes_identical(void)
 	ASSERT_EQ(n_plain, 4 + sizeof(pkt) - 14, "plain: metadata + frame after adjust_head");
 	ASSERT_EQ(r_plain, 3 /* XDP_TX */, "plain verdict");
 	ASSERT_EQ(plain[4 + 1], pkt[15] ^ 0xff, "plain: rewritten byte");
+	ASSERT_EQ(n_iso, n_plain, "isolated: output size");
+	ASSERT_EQ(r_iso, r_plain, "isolated: verdict");
+	ASSERT_EQ(memcmp(iso, plain, n_plain), 0, "isolated: output bytes");
+}
+
+/*
+ * Direct packet accesses and helpers that see the packet, through the
+ * context or by packet pointer, in sequence: each finds what the one
+ * before wrote, isolated (the packet in a window) as plain.
+ */
+static void test_xdp_pkt_helpers_identical(void)
+{
+	unsigned char pkt[64], plain[128], iso[128];
+	__u32 r_plain = 0, r_iso = 0;
+	int n_plain, n_iso, i;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < (int)sizeof(pkt); i++)
+		pkt[i] = i * 13;
+	memset(plain, 0, sizeof(plain));
+	memset(iso, 0xee, sizeof(iso));
+	n_plain = xdp_run("xdp_pkt_helpers", 0, pkt, sizeof(pkt), plain,
+			  sizeof(plain), &r_plain);
+	n_iso = xdp_run("xdp_pkt_helpers", 1, pkt, sizeof(pkt), iso,
+			sizeof(iso), &r_iso);
+	test_info("plain: %d bytes, verdict %u, bytes 20-24 %02x%02x%02x%02x %02x, sums %02x%02x%02x%02x %02x, value %02x%02x; isolated: %d bytes, verdict %u",
+		  n_plain, r_plain, plain[20], plain[21], plain[22], plain[23],
+		  plain[24], plain[28], plain[29], plain[30], plain[31],
+		  plain[36], plain[40], plain[41], n_iso, r_iso);
+	ASSERT_EQ(n_plain, (int)sizeof(pkt), "plain run");
+	ASSERT_EQ(r_plain, 3 /* XDP_TX */, "plain verdict");
+	ASSERT_EQ(plain[21], 0x5b, "plain: load_bytes saw the direct write");
+	ASSERT_EQ(plain[24], 0xa5 ^ 0x3c, "plain: store_bytes seen directly");
+	ASSERT_EQ(plain[40], plain[24], "plain: map value from the packet");
 	ASSERT_EQ(n_iso, n_plain, "isolated: output size");
 	ASSERT_EQ(r_iso, r_plain, "isolated: verdict");
 	ASSERT_EQ(memcmp(iso, plain, n_plain), 0, "isolated: output bytes");
@@ -1581,6 +1622,7 @@ int main(void)
 	RUN_TEST("moat", test_kprobe_raw_tp_moat_off);
 	RUN_TEST("moat", test_kprobe_raw_tp_isolated);
 	RUN_TEST("moat", test_xdp_writes_identical);
+	RUN_TEST("moat", test_xdp_pkt_helpers_identical);
 	RUN_TEST("moat", test_cgroup_skb_identical);
 	RUN_TEST("moat", test_cgroup_skb_socket_fields);
 	RUN_TEST("moat", test_cgroup_skb_tstamp_identical);
