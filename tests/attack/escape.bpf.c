@@ -25,6 +25,7 @@ struct attack_cfg {
 	__u64 scratch;		/* pointer -> number conversion */
 	__u64 ran;		/* set when the program got to the end */
 	__u64 pid;		/* endless_kprobe_loop: the process to run in */
+	__u64 inner_ns;		/* endless_inner: its stop, 0 when off */
 };
 
 struct {
@@ -1336,6 +1337,31 @@ int slow_nested(void *ctx)
 			break;
 	} while (go);
 	(*(volatile __u64 *)&c->scratch)++;
+	return 0;
+}
+
+/*
+ * endless_inner: while cfg->inner_ns is set, an endless loop that stops by
+ * itself inner_ns ns after it started (for a kernel that does not end
+ * it), counting its runs in cfg->scratch.  On bpf_trace_printk()'s
+ * tracepoint, it runs nested in each lap of endless_nested_loop.
+ */
+SEC("raw_tp/bpf_trace_printk")
+int endless_inner(void *ctx)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 go;
+	__u64 end;
+
+	if (!c || !c->inner_ns)
+		return 0;
+	(*(volatile __u64 *)&c->scratch)++;
+	go = bpf_moat_test_escape(c->write_val);
+	end = bpf_ktime_get_ns() + c->inner_ns;
+	do {
+		if (bpf_ktime_get_ns() > end)
+			break;
+	} while (go);
 	return 0;
 }
 

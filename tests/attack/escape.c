@@ -53,6 +53,7 @@ struct attack_cfg {
 	__u64 scratch;
 	__u64 ran;
 	__u64 pid;
+	__u64 inner_ns;
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -3008,7 +3009,9 @@ static void test_endless_loop_moat_off(void)
  * counted, this test goes on.  With @word the program first sets its
  * CPU's "NMI executing" word, which would have that NMI dropped; an NMI
  * sent after the run must be delivered too.  With @inner, that program
- * runs nested in each of @prog's helper calls, and must not be ended.
+ * runs nested in each of @prog's helper calls, and must not be ended;
+ * with @endless, it does not end either, and the watchdog must end it
+ * too, twice, before it ends @prog.
  */
 /* @name of the isolated object attached, or NULL with a FAIL reported. */
 static struct bpf_link *attach_isolated(const char *name)
@@ -3029,7 +3032,7 @@ static struct bpf_link *attach_isolated(const char *name)
 #define NESTED_RUN_LAPS		10000000ULL
 
 static void endless_loop_moat_on(const char *prog, int word,
-				 const char *inner)
+				 const char *inner, int endless)
 {
 	struct attack_cfg c = { .write_val = 1 };
 	struct bpf_link *link = NULL;
@@ -3064,6 +3067,7 @@ static void endless_loop_moat_on(const char *prog, int word,
 		/* The outer loop's own end; each nested run's laps. */
 		c.target = NESTED_LOOP_NS;
 		c.ctx_adjust = NESTED_RUN_LAPS;
+		c.inner_ns = endless ? NESTED_LOOP_NS : 0;
 		vi = violations(inner);
 		link = attach_isolated(inner);
 		if (!link)
@@ -3095,16 +3099,24 @@ static void endless_loop_moat_on(const char *prog, int word,
 	ASSERT_OK(err, prog);
 	ASSERT_EQ(c.ran, 0, "terminated before its end");
 	ASSERT_EQ(ret, 0, "safe verdict (drop)");
-	ASSERT_TRUE(c.result > 1, "it looped");
+	/* With endless nested runs, a lap ends only when the watchdog
+	 * ended one: the first (the second ends the loop too). */
+	ASSERT_TRUE(c.result > (__u64)(endless ? 0 : 1), "it looped");
 	ASSERT_EQ(violations(prog), v0 + 1, "moat_violations");
-	ASSERT_EQ(moat_file_value(MOAT_STATS, "timeouts"), t + 1,
+	ASSERT_EQ(moat_file_value(MOAT_STATS, "timeouts"),
+		  t + 1 + (endless ? violations(inner) - vi : 0),
 		  "runs the watchdog ended (stats: timeouts)");
 	if (word)
 		ASSERT_OK(after, "an NMI to this CPU after the run");
-	if (inner) {
+	if (inner && !endless) {
 		ASSERT_TRUE(c.scratch >= 2 && c.scratch + 1 >= c.result,
 			    "the nested program ran in (nearly) every lap");
 		ASSERT_EQ(violations(inner), vi, "nested runs not ended");
+	} else if (inner) {
+		ASSERT_TRUE(violations(inner) - vi >= 2,
+			    "the nested runs the watchdog ended: two or more");
+		ASSERT_EQ(violations(inner) - vi, c.scratch,
+			    "every nested run ended by the watchdog");
 	}
 out:
 	sched_setaffinity(0, sizeof(all), &all);
@@ -3112,12 +3124,12 @@ out:
 
 static void test_endless_loop_moat_on(void)
 {
-	endless_loop_moat_on("endless_loop", 0, NULL);
+	endless_loop_moat_on("endless_loop", 0, NULL, 0);
 }
 
 static void test_endless_loop_nmi_word_moat_on(void)
 {
-	endless_loop_moat_on("endless_loop", 1, NULL);
+	endless_loop_moat_on("endless_loop", 1, NULL, 0);
 }
 
 /*
@@ -3127,7 +3139,7 @@ static void test_endless_loop_nmi_word_moat_on(void)
  */
 static void test_endless_helper_loop_moat_on(void)
 {
-	endless_loop_moat_on("endless_helper_loop", 0, NULL);
+	endless_loop_moat_on("endless_helper_loop", 0, NULL, 0);
 }
 
 /*
@@ -3139,7 +3151,19 @@ static void test_endless_helper_loop_moat_on(void)
  */
 static void test_endless_nested_loop_moat_on(void)
 {
-	endless_loop_moat_on("endless_nested_loop", 0, "slow_nested");
+	endless_loop_moat_on("endless_nested_loop", 0, "slow_nested", 0);
+}
+
+/*
+ * A loop whose helper runs an endless isolated program each lap: the
+ * watchdog ends that one first, which spares the loop once (it may have
+ * been a victim of it); when it has had to end a second, it ends the loop
+ * too.  Before, the loop went on for ever, a new endless program at each
+ * lap.
+ */
+static void test_endless_nested_endless_moat_on(void)
+{
+	endless_loop_moat_on("endless_nested_loop", 0, "endless_inner", 1);
 }
 
 /*
@@ -3383,6 +3407,7 @@ int main(void)
 	RUN_TEST("attack", test_endless_helper_loop_moat_on);
 	RUN_TEST("attack", test_endless_nested_loop_moat_on);
 	RUN_TEST("attack", test_endless_middle_loop_moat_on);
+	RUN_TEST("attack", test_endless_nested_endless_moat_on);
 	/* Last: a kernel without the gate's map check does not survive them. */
 	RUN_TEST("attack", test_helper_fake_map_moat_on);
 	RUN_TEST("attack", test_helper_wrong_map_moat_on);
