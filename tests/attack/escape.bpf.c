@@ -1365,6 +1365,13 @@ int endless_inner(void *ctx)
 	return 0;
 }
 
+/* endless_inner again: a second program, run after it in each printk. */
+SEC("raw_tp/bpf_trace_printk")
+int endless_inner2(void *ctx)
+{
+	return endless_inner(ctx);
+}
+
 /*
  * nested_victim: a socket filter that does not loop: one
  * bpf_probe_read_kernel() call, verdict 1.  endless_kprobe_loop, on

@@ -3010,8 +3010,10 @@ static void test_endless_loop_moat_off(void)
  * CPU's "NMI executing" word, which would have that NMI dropped; an NMI
  * sent after the run must be delivered too.  With @inner, that program
  * runs nested in each of @prog's helper calls, and must not be ended;
- * with @endless, it does not end either, and the watchdog must end it
- * too, twice, before it ends @prog.
+ * with @endless, it and endless_inner2 do not end either, and the
+ * watchdog must end both before it ends @prog.  A program the watchdog
+ * ended is not run again: run once more, @prog returns the safe verdict
+ * at once.  So each call loads its own copy of the object.
  */
 /* @name of the isolated object attached, or NULL with a FAIL reported. */
 static struct bpf_link *attach_isolated(const char *name)
@@ -3026,16 +3028,29 @@ static struct bpf_link *attach_isolated(const char *name)
 	return link;
 }
 
+/* Violations of @inner (and endless_inner2 if @both). */
+static long long nested_viol(const char *inner, int both)
+{
+	return violations(inner) + (both ? violations("endless_inner2") : 0);
+}
+
 /* endless_nested_loop stops by itself after 40 s (no watchdog). */
 #define NESTED_LOOP_NS		40000000000ULL
 /* slow_nested's laps: tens of ms under TCG, the printk lap far less. */
 #define NESTED_RUN_LAPS		10000000ULL
 
+static struct bpf_object *load_isolated(char *err, size_t errlen);
+
 static void endless_loop_moat_on(const char *prog, int word,
 				 const char *inner, int endless)
 {
-	struct attack_cfg c = { .write_val = 1 };
-	struct bpf_link *link = NULL;
+	struct attack_cfg c = { .write_val = 1 }, again = { .write_val = 1 };
+	struct bpf_link *link = NULL, *link2 = NULL;
+	struct bpf_object *saved = mobj, *own;
+	int saved_fd = mcfg_fd;
+	long long stopped;
+	char err_text[256];
+	__u32 ret_again = 1;
 	char line[512], key[24];
 	struct timespec t0, t1;
 	long long v0, t, vi = 0;
@@ -3054,8 +3069,15 @@ static void endless_loop_moat_on(const char *prog, int word,
 		test_fail("the lockup watchdog is off (kernel.soft_watchdog)");
 		return;
 	}
-	if (pin_cpu0(&all))
+	own = load_isolated(err_text, sizeof(err_text));
+	if (!own) {
+		test_fail("%s", err_text);
 		return;
+	}
+	mobj = own;
+	mcfg_fd = bpf_object__find_map_fd_by_name(own, "cfg_map");
+	if (pin_cpu0(&all))
+		goto close;
 	if (word) {
 		if (moat_facility_addr(MOAT_NMI_FILE, &cs)) {
 			test_fail("%s not readable", MOAT_NMI_FILE);
@@ -3072,6 +3094,12 @@ static void endless_loop_moat_on(const char *prog, int word,
 		link = attach_isolated(inner);
 		if (!link)
 			goto out;
+		if (endless) {
+			vi += violations("endless_inner2");
+			link2 = attach_isolated("endless_inner2");
+			if (!link2)
+				goto out;
+		}
 	}
 	v0 = violations(prog);
 	t = moat_file_value(MOAT_STATS, "timeouts");
@@ -3082,6 +3110,9 @@ static void endless_loop_moat_on(const char *prog, int word,
 		after = nmi_send();
 	if (link)
 		bpf_link__destroy(link);
+	if (link2)
+		bpf_link__destroy(link2);
+	link = link2 = NULL;
 	test_info("%s, isolated%s: ran %llu, verdict %u, %llu laps, ended after %.1f s%s",
 		  prog, word ? ", \"NMI executing\" set" : "",
 		  (unsigned long long)c.ran, ret, (unsigned long long)c.result,
@@ -3089,9 +3120,10 @@ static void endless_loop_moat_on(const char *prog, int word,
 		  word ? (after ? "; the NMI after it lost" :
 			  "; the NMI after it delivered") : "");
 	if (inner)
-		test_info("%s: %llu runs nested in its helper calls, %lld violations",
-			  inner, (unsigned long long)c.scratch,
-			  violations(inner) - vi);
+		test_info("%s%s: %llu runs nested in its helper calls, %lld violations",
+			  inner, endless ? " and endless_inner2" : "",
+			  (unsigned long long)c.scratch,
+			  nested_viol(inner, endless) - vi);
 	/* The kernel log names the program by its first 15 characters. */
 	snprintf(key, sizeof(key), "'%.15s'", prog);
 	log_scan("/dev/kmsg", 1, key, "still running", line, sizeof(line));
@@ -3099,27 +3131,42 @@ static void endless_loop_moat_on(const char *prog, int word,
 	ASSERT_OK(err, prog);
 	ASSERT_EQ(c.ran, 0, "terminated before its end");
 	ASSERT_EQ(ret, 0, "safe verdict (drop)");
-	/* With endless nested runs, a lap ends only when the watchdog
-	 * ended one: the first (the second ends the loop too). */
-	ASSERT_TRUE(c.result > (__u64)(endless ? 0 : 1), "it looped");
+	/* With endless nested runs, the first lap is also the last. */
+	ASSERT_TRUE(endless || c.result > 1, "it looped");
 	ASSERT_EQ(violations(prog), v0 + 1, "moat_violations");
 	ASSERT_EQ(moat_file_value(MOAT_STATS, "timeouts"),
-		  t + 1 + (endless ? violations(inner) - vi : 0),
+		  t + 1 + (endless ? nested_viol(inner, 1) - vi : 0),
 		  "runs the watchdog ended (stats: timeouts)");
 	if (word)
 		ASSERT_OK(after, "an NMI to this CPU after the run");
+	/* Not run again. */
+	stopped = moat_file_value(MOAT_STATS, "stopped");
+	v0 = violations(prog);
+	ASSERT_OK(run_in(mobj, mcfg_fd, prog, &again, &ret_again), prog);
+	ASSERT_EQ(again.result, 0, "run again: not run (no lap)");
+	ASSERT_EQ(ret_again, 0, "run again: safe verdict");
+	ASSERT_EQ(moat_file_value(MOAT_STATS, "stopped"), stopped + 1,
+		  "run again: counted (stats: stopped)");
+	ASSERT_EQ(violations(prog), v0, "run again: no violation");
 	if (inner && !endless) {
 		ASSERT_TRUE(c.scratch >= 2 && c.scratch + 1 >= c.result,
 			    "the nested program ran in (nearly) every lap");
 		ASSERT_EQ(violations(inner), vi, "nested runs not ended");
 	} else if (inner) {
-		ASSERT_TRUE(violations(inner) - vi >= 2,
-			    "the nested runs the watchdog ended: two or more");
-		ASSERT_EQ(violations(inner) - vi, c.scratch,
-			    "every nested run ended by the watchdog");
+		ASSERT_EQ(nested_viol(inner, 1) - vi, 2,
+			  "the nested runs the watchdog ended: both");
+		ASSERT_EQ(c.scratch, 2, "nested runs");
 	}
 out:
+	if (link)
+		bpf_link__destroy(link);
+	if (link2)
+		bpf_link__destroy(link2);
 	sched_setaffinity(0, sizeof(all), &all);
+close:
+	mobj = saved;
+	mcfg_fd = saved_fd;
+	bpf_object__close(own);
 }
 
 static void test_endless_loop_moat_on(void)
@@ -3155,11 +3202,11 @@ static void test_endless_nested_loop_moat_on(void)
 }
 
 /*
- * A loop whose helper runs an endless isolated program each lap: the
- * watchdog ends that one first, which spares the loop once (it may have
- * been a victim of it); when it has had to end a second, it ends the loop
- * too.  Before, the loop went on for ever, a new endless program at each
- * lap.
+ * A loop whose helper runs endless isolated programs (two, as a program
+ * the watchdog ended is not run again): the watchdog ends the first,
+ * which spares the loop once (it may have been a victim of it); when it
+ * has had to end the second, it ends the loop too.  Before, the loop went
+ * on for ever, a new endless program at each lap.
  */
 static void test_endless_nested_endless_moat_on(void)
 {
