@@ -1290,30 +1290,38 @@ int endless_helper_loop(struct __sk_buff *skb)
  * itself cfg->target ns after it started (bpf_ktime_get_ns()), so that a
  * kernel that does not end it ends the test.
  */
-SEC("socket")
-int endless_nested_loop(struct __sk_buff *skb)
+/*
+ * A loop the verifier sees run once (its condition comes from the escape),
+ * calling bpf_trace_printk(@fmt) each lap, counted in cfg->result; it
+ * stops cfg->target ns after it started, and then sets cfg->ran.  The
+ * stop is inside the loop: a condition after "go" would be code the
+ * verifier never visits, and it would rewrite the branch to leave the
+ * loop.
+ */
+static __always_inline void printk_loop(struct attack_cfg *c, const char *fmt,
+					__u32 fmt_size)
 {
-	static const char fmt[] = "moat nested loop\n";
-	struct attack_cfg *c = cfg();
-	volatile __u64 go;
-	__u64 end;
+	volatile __u64 go = bpf_moat_test_escape(c->write_val);
+	__u64 end = bpf_ktime_get_ns() + c->target;
 
-	if (!c)
-		return 0;
-	go = bpf_moat_test_escape(c->write_val);
-	end = bpf_ktime_get_ns() + c->target;
-	/*
-	 * The stop is inside the loop: a condition after "go" would be
-	 * code the verifier never visits, and it would rewrite the branch
-	 * to leave the loop.
-	 */
 	do {
-		bpf_trace_printk(fmt, sizeof(fmt));
+		bpf_trace_printk(fmt, fmt_size);
 		(*(volatile __u64 *)&c->result)++;
 		if (bpf_ktime_get_ns() > end)
 			break;
 	} while (go);
 	c->ran = 1;
+}
+
+SEC("socket")
+int endless_nested_loop(struct __sk_buff *skb)
+{
+	static const char fmt[] = "moat nested loop\n";
+	struct attack_cfg *c = cfg();
+
+	if (!c)
+		return 0;
+	printk_loop(c, fmt, sizeof(fmt));
 	return 1;
 }
 
@@ -1346,8 +1354,7 @@ int slow_nested(void *ctx)
  * it), counting its runs in cfg->scratch.  On bpf_trace_printk()'s
  * tracepoint, it runs nested in each lap of endless_nested_loop.
  */
-SEC("raw_tp/bpf_trace_printk")
-int endless_inner(void *ctx)
+static __always_inline int endless_inner_run(void)
 {
 	struct attack_cfg *c = cfg();
 	volatile __u64 go;
@@ -1365,11 +1372,17 @@ int endless_inner(void *ctx)
 	return 0;
 }
 
+SEC("raw_tp/bpf_trace_printk")
+int endless_inner(void *ctx)
+{
+	return endless_inner_run();
+}
+
 /* endless_inner again: a second program, run after it in each printk. */
 SEC("raw_tp/bpf_trace_printk")
 int endless_inner2(void *ctx)
 {
-	return endless_inner(ctx);
+	return endless_inner_run();
 }
 
 /*
@@ -1396,21 +1409,11 @@ int endless_kprobe_loop(struct pt_regs *regs)
 {
 	static const char fmt[] = "moat middle loop\n";
 	struct attack_cfg *c = cfg();
-	volatile __u64 go;
-	__u64 end;
 
 	if (!c || !c->pid || bpf_get_current_pid_tgid() >> 32 != c->pid)
 		return 0;
 	c->pid = 0;
-	go = bpf_moat_test_escape(c->write_val);
-	end = bpf_ktime_get_ns() + c->target;
-	do {
-		bpf_trace_printk(fmt, sizeof(fmt));
-		(*(volatile __u64 *)&c->result)++;
-		if (bpf_ktime_get_ns() > end)
-			break;
-	} while (go);
-	c->ran = 1;
+	printk_loop(c, fmt, sizeof(fmt));
 	return 0;
 }
 

@@ -3041,6 +3041,28 @@ static long long nested_viol(const char *inner, int both)
 
 static struct bpf_object *load_isolated(char *err, size_t errlen);
 
+/* Whether the watchdog can end a run here; else SKIP or FAIL reported. */
+static int watchdog_ready(void)
+{
+	if (!moat_ready())
+		return 0;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		test_skip("the watchdog needs a second CPU");
+		return 0;
+	}
+	if (moat_read_int("/proc/sys/kernel/soft_watchdog") != 1) {
+		test_fail("the lockup watchdog is off (kernel.soft_watchdog)");
+		return 0;
+	}
+	return 1;
+}
+
+/* Seconds from @t0 to @t1. */
+static double seconds(const struct timespec *t0, const struct timespec *t1)
+{
+	return (t1->tv_sec - t0->tv_sec) + (t1->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static void endless_loop_moat_on(const char *prog, int word,
 				 const char *inner, int endless)
 {
@@ -3059,16 +3081,8 @@ static void endless_loop_moat_on(const char *prog, int word,
 	__u32 ret = 1;
 	__u64 cs;
 
-	if (!moat_ready())
+	if (!watchdog_ready())
 		return;
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-		test_skip("the watchdog needs a second CPU");
-		return;
-	}
-	if (moat_read_int("/proc/sys/kernel/soft_watchdog") != 1) {
-		test_fail("the lockup watchdog is off (kernel.soft_watchdog)");
-		return;
-	}
 	own = load_isolated(err_text, sizeof(err_text));
 	if (!own) {
 		test_fail("%s", err_text);
@@ -3116,7 +3130,7 @@ static void endless_loop_moat_on(const char *prog, int word,
 	test_info("%s, isolated%s: ran %llu, verdict %u, %llu laps, ended after %.1f s%s",
 		  prog, word ? ", \"NMI executing\" set" : "",
 		  (unsigned long long)c.ran, ret, (unsigned long long)c.result,
-		  (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+		  seconds(&t0, &t1),
 		  word ? (after ? "; the NMI after it lost" :
 			  "; the NMI after it delivered") : "");
 	if (inner)
@@ -3235,13 +3249,7 @@ static void test_endless_middle_loop_moat_on(void)
 	__u32 ret = 0;
 	int err;
 
-	if (!moat_ready())
-		return;
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-		test_skip("the watchdog needs a second CPU");
-		return;
-	}
-	if (pin_cpu0(&all))
+	if (!watchdog_ready() || pin_cpu0(&all))
 		return;
 	kp = attach_isolated("endless_kprobe_loop");
 	tp = kp ? attach_isolated("slow_nested") : NULL;
@@ -3256,7 +3264,7 @@ static void test_endless_middle_loop_moat_on(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	test_info("nested_victim: verdict %u; endless_kprobe_loop in it: ran %llu, %llu laps, ended after %.1f s; slow_nested: %llu runs; violations %lld, %lld, %lld",
 		  ret, (unsigned long long)c.ran, (unsigned long long)c.result,
-		  (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+		  seconds(&t0, &t1),
 		  (unsigned long long)c.scratch,
 		  violations("nested_victim") - v[0],
 		  violations("endless_kprobe_loop") - v[1],

@@ -309,35 +309,61 @@ static int xdp_run(const char *name, int isolated, const unsigned char *pkt,
 	return ret;
 }
 
+/*
+ * Run XDP program @name once plain and once isolated on a 64-byte packet
+ * of byte i = i * @step, into @plain and @iso (@outlen bytes each,
+ * cleared to different values): sizes or -errno to @n, verdicts to @r.
+ * False, with a SKIP reported, if the CPU has no PKS.
+ */
+static int xdp_run_both(const char *name, int step, unsigned char *pkt,
+			unsigned char *plain, unsigned char *iso,
+			size_t outlen, int n[2], __u32 r[2])
+{
+	int i;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return 0;
+	}
+	for (i = 0; i < 64; i++)
+		pkt[i] = i * step;
+	memset(plain, 0, outlen);
+	memset(iso, 0xee, outlen);
+	r[0] = r[1] = 0;
+	n[0] = xdp_run(name, 0, pkt, 64, plain, outlen, &r[0]);
+	n[1] = xdp_run(name, 1, pkt, 64, iso, outlen, &r[1]);
+	return 1;
+}
+
+/* The isolated run of xdp_run_both() gave what the plain one gave. */
+static void assert_xdp_same(const int n[2], const __u32 r[2],
+			    const unsigned char *plain,
+			    const unsigned char *iso)
+{
+	ASSERT_EQ(n[1], n[0], "isolated: output size");
+	ASSERT_EQ(r[1], r[0], "isolated: verdict");
+	ASSERT_EQ(memcmp(iso, plain, n[0] > 0 ? n[0] : 0), 0,
+		  "isolated: output bytes");
+}
+
 /* Packet rewrite, adjust_head and metadata give the same frame isolated. */
 static void test_xdp_writes_identical(void)
 {
 	unsigned char pkt[64], plain[256], iso[256];
-	__u32 r_plain = 0, r_iso = 0;
-	int n_plain, n_iso, i;
+	int n[2];
+	__u32 r[2];
 
-	if (!cpu_has_pks()) {
-		test_skip("CPU has no PKS");
+	if (!xdp_run_both("xdp_rewrite", 7, pkt, plain, iso, sizeof(plain),
+			  n, r))
 		return;
-	}
-	for (i = 0; i < (int)sizeof(pkt); i++)
-		pkt[i] = i * 7;
-	memset(plain, 0, sizeof(plain));
-	memset(iso, 0xee, sizeof(iso));
-	n_plain = xdp_run("xdp_rewrite", 0, pkt, sizeof(pkt), plain,
-			  sizeof(plain), &r_plain);
-	n_iso = xdp_run("xdp_rewrite", 1, pkt, sizeof(pkt), iso, sizeof(iso),
-			&r_iso);
 	test_info("plain: %d bytes, verdict %u; isolated: %d bytes, verdict %u",
-		  n_plain, r_plain, n_iso, r_iso);
-	ASSERT_OK(n_plain, "plain run");
-	ASSERT_OK(n_iso, "isolated run");
-	ASSERT_EQ(n_plain, 4 + sizeof(pkt) - 14, "plain: metadata + frame after adjust_head");
-	ASSERT_EQ(r_plain, 3 /* XDP_TX */, "plain verdict");
+		  n[0], r[0], n[1], r[1]);
+	ASSERT_OK(n[0], "plain run");
+	ASSERT_OK(n[1], "isolated run");
+	ASSERT_EQ(n[0], 4 + sizeof(pkt) - 14, "plain: metadata + frame after adjust_head");
+	ASSERT_EQ(r[0], 3 /* XDP_TX */, "plain verdict");
 	ASSERT_EQ(plain[4 + 1], pkt[15] ^ 0xff, "plain: rewritten byte");
-	ASSERT_EQ(n_iso, n_plain, "isolated: output size");
-	ASSERT_EQ(r_iso, r_plain, "isolated: verdict");
-	ASSERT_EQ(memcmp(iso, plain, n_plain), 0, "isolated: output bytes");
+	assert_xdp_same(n, r, plain, iso);
 }
 
 /*
@@ -348,33 +374,22 @@ static void test_xdp_writes_identical(void)
 static void test_xdp_pkt_helpers_identical(void)
 {
 	unsigned char pkt[64], plain[128], iso[128];
-	__u32 r_plain = 0, r_iso = 0;
-	int n_plain, n_iso, i;
+	int n[2];
+	__u32 r[2];
 
-	if (!cpu_has_pks()) {
-		test_skip("CPU has no PKS");
+	if (!xdp_run_both("xdp_pkt_helpers", 13, pkt, plain, iso,
+			  sizeof(plain), n, r))
 		return;
-	}
-	for (i = 0; i < (int)sizeof(pkt); i++)
-		pkt[i] = i * 13;
-	memset(plain, 0, sizeof(plain));
-	memset(iso, 0xee, sizeof(iso));
-	n_plain = xdp_run("xdp_pkt_helpers", 0, pkt, sizeof(pkt), plain,
-			  sizeof(plain), &r_plain);
-	n_iso = xdp_run("xdp_pkt_helpers", 1, pkt, sizeof(pkt), iso,
-			sizeof(iso), &r_iso);
 	test_info("plain: %d bytes, verdict %u, bytes 20-24 %02x%02x%02x%02x %02x, sums %02x%02x%02x%02x %02x, value %02x%02x; isolated: %d bytes, verdict %u",
-		  n_plain, r_plain, plain[20], plain[21], plain[22], plain[23],
+		  n[0], r[0], plain[20], plain[21], plain[22], plain[23],
 		  plain[24], plain[28], plain[29], plain[30], plain[31],
-		  plain[36], plain[40], plain[41], n_iso, r_iso);
-	ASSERT_EQ(n_plain, (int)sizeof(pkt), "plain run");
-	ASSERT_EQ(r_plain, 3 /* XDP_TX */, "plain verdict");
+		  plain[36], plain[40], plain[41], n[1], r[1]);
+	ASSERT_EQ(n[0], (int)sizeof(pkt), "plain run");
+	ASSERT_EQ(r[0], 3 /* XDP_TX */, "plain verdict");
 	ASSERT_EQ(plain[21], 0x5b, "plain: load_bytes saw the direct write");
 	ASSERT_EQ(plain[24], 0xa5 ^ 0x3c, "plain: store_bytes seen directly");
 	ASSERT_EQ(plain[40], plain[24], "plain: map value from the packet");
-	ASSERT_EQ(n_iso, n_plain, "isolated: output size");
-	ASSERT_EQ(r_iso, r_plain, "isolated: verdict");
-	ASSERT_EQ(memcmp(iso, plain, n_plain), 0, "isolated: output bytes");
+	assert_xdp_same(n, r, plain, iso);
 }
 
 /*
