@@ -113,7 +113,7 @@ END {
 		printf "%-10s %-12s %6s %14s %11s | %8s\n", "object", "program", "calls", "scalar checks", "gated args", "paper"
 		for (i = 1; i <= nc; i++) {
 			k = corder[i]; split(k, a, " ")
-			pn = a[2]; sub(/^sf_/, "", pn)
+			pn = a[2]; sub(/^(sf|xdp)_/, "", pn)
 			p = ("checks " pn) in fig ? fig["checks " pn] : "-"
 			printf "%-10s %-12s %6s %14s %11s | %8s\n", a[1], a[2], ccalls[k], cscalar[k], cgated[k], p
 		}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * rtnetlink requests for the guest tests: build a message with nested
- * attributes, send it and wait for the kernel's ack.
+ * rtnetlink requests for the guest tests and benchmarks: build a message
+ * with nested attributes, send it and wait for the kernel's ack; and the
+ * link requests several of them share (veth pairs, up, delete, MAC).
  *
  *	struct nlreq req;
  *
@@ -15,8 +16,13 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 struct nlreq {
@@ -91,6 +97,73 @@ static inline void nl_init(struct nlreq *req, int type, int flags,
 	req->nh.nlmsg_flags = flags;
 	req->nh.nlmsg_len = NLMSG_LENGTH(hdrlen);
 	memcpy(NLMSG_DATA(&req->nh), hdr, hdrlen);
+}
+
+/* Create the veth pair @name <-> @peer: 0 or -errno. */
+static inline int veth_create(const char *name, const char *peer)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct rtattr *linkinfo, *data, *peerinfo;
+	struct nlreq req;
+
+	nl_init(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi,
+		sizeof(ifi));
+	nl_add(&req.nh, IFLA_IFNAME, name, strlen(name) + 1);
+	linkinfo = nl_add(&req.nh, IFLA_LINKINFO, NULL, 0);
+	nl_add(&req.nh, IFLA_INFO_KIND, "veth", 4);
+	data = nl_add(&req.nh, IFLA_INFO_DATA, NULL, 0);
+	peerinfo = nl_add(&req.nh, VETH_INFO_PEER, &ifi, sizeof(ifi));
+	nl_add(&req.nh, IFLA_IFNAME, peer, strlen(peer) + 1);
+	nl_end(&req.nh, peerinfo);
+	nl_end(&req.nh, data);
+	nl_end(&req.nh, linkinfo);
+	return nl_talk(&req.nh);
+}
+
+/* Delete link @ifindex (a veth pair goes with either end): 0 or -errno. */
+static inline int link_del(int ifindex)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex,
+	};
+	struct nlreq req;
+
+	nl_init(&req, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+	return nl_talk(&req.nh);
+}
+
+/* Set link @ifindex up: 0 or -errno. */
+static inline int link_up(int ifindex)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex,
+		.ifi_flags = IFF_UP,
+		.ifi_change = IFF_UP,
+	};
+	struct nlreq req;
+
+	nl_init(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	return nl_talk(&req.nh);
+}
+
+/* The hardware address of @dev into @mac: 0 or -errno. */
+static inline int get_mac(const char *dev, unsigned char mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		ret = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return ret;
 }
 
 #endif /* MOAT_NETLINK_H */

@@ -115,52 +115,6 @@ static struct big_result big_res, big_copy_res, jumbo_res;
 /* debugfs map_packets at the start: 1 when MOAT maps packet pages here. */
 static int map_packets;
 
-static int veth_create(const char *name, const char *peer)
-{
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-	struct rtattr *linkinfo, *data, *peerinfo;
-	struct nlreq req;
-
-	nl_init(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi,
-		sizeof(ifi));
-	nl_add(&req.nh, IFLA_IFNAME, name, strlen(name) + 1);
-	linkinfo = nl_add(&req.nh, IFLA_LINKINFO, NULL, 0);
-	nl_add(&req.nh, IFLA_INFO_KIND, "veth", 4);
-	data = nl_add(&req.nh, IFLA_INFO_DATA, NULL, 0);
-	peerinfo = nl_add(&req.nh, VETH_INFO_PEER, &ifi, sizeof(ifi));
-	nl_add(&req.nh, IFLA_IFNAME, peer, strlen(peer) + 1);
-	nl_end(&req.nh, peerinfo);
-	nl_end(&req.nh, data);
-	nl_end(&req.nh, linkinfo);
-	return nl_talk(&req.nh);
-}
-
-static int link_del(int ifindex)
-{
-	struct ifinfomsg ifi = {
-		.ifi_family = AF_UNSPEC,
-		.ifi_index = ifindex,
-	};
-	struct nlreq req;
-
-	nl_init(&req, RTM_DELLINK, 0, &ifi, sizeof(ifi));
-	return nl_talk(&req.nh);
-}
-
-static int link_up(int ifindex)
-{
-	struct ifinfomsg ifi = {
-		.ifi_family = AF_UNSPEC,
-		.ifi_index = ifindex,
-		.ifi_flags = IFF_UP,
-		.ifi_change = IFF_UP,
-	};
-	struct nlreq req;
-
-	nl_init(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
-	return nl_talk(&req.nh);
-}
-
 static int link_mtu(int ifindex, unsigned int mtu)
 {
 	struct ifinfomsg ifi = {
@@ -190,23 +144,6 @@ static int addr_add(int ifindex, const char *addr, int prefixlen)
 	nl_add(&req.nh, IFA_LOCAL, &in, sizeof(in));
 	nl_add(&req.nh, IFA_ADDRESS, &in, sizeof(in));
 	return nl_talk(&req.nh);
-}
-
-static int get_mac(const char *dev, unsigned char mac[6])
-{
-	struct ifreq ifr = { 0 };
-	int fd, ret = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		ret = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return ret;
 }
 
 /* ---- traffic ---------------------------------------------------------- */
