@@ -96,7 +96,7 @@ END {
 				psum[wl[k]] += fig[wl[k] " " cs[k]]; pcnt[wl[k]]++
 			}
 		}
-		if (wl[k] == "nprogs")
+		if (wl[k] == "nprogs" && cs[k] ~ /^[0-9]+$/)
 			printf "%s %.2f %.2f %s\n", cs[k], (on[k] / off[k] - 1) * 100, model, fig[wl[k] " " cs[k]] > dat
 		if (wl[k] == "micro" && cs[k] == "sk_nop") {
 			entry = dcyc; entry_ins = dins
