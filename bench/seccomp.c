@@ -48,6 +48,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -357,6 +358,8 @@ static int loop_http(long n)
 static int http_client(long n)
 {
 	static const char get[] = "GET / HTTP/1.0\r\nHost: moat\r\n\r\n";
+	/* A server that died is not waited for: the listener is ours too. */
+	struct timeval tmo = { .tv_sec = 10 };
 	char buf[2048];
 	long i, got;
 	ssize_t r;
@@ -364,10 +367,15 @@ static int http_client(long n)
 
 	for (i = 0; i < n; i++) {
 		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (s < 0 || connect(s, (struct sockaddr *)&server_addr,
-				     sizeof(server_addr)) ||
-		    write(s, get, sizeof(get) - 1) != sizeof(get) - 1)
+		if (s < 0)
 			return -1;
+		if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) ||
+		    connect(s, (struct sockaddr *)&server_addr,
+			    sizeof(server_addr)) ||
+		    write(s, get, sizeof(get) - 1) != sizeof(get) - 1) {
+			close(s);
+			return -1;
+		}
 		got = 0;
 		while ((r = read(s, buf, sizeof(buf))) > 0)
 			got += r;
