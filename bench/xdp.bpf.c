@@ -23,6 +23,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "xdp.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 256);
@@ -222,15 +224,6 @@ int xdp_adj(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
-/* xdp_rxq: what it expects and does (set by bench/xdp.c). */
-struct rxq_config {
-	__u32 action;
-	__u32 ifindex;
-	__u32 options;
-};
-
-#define RXQ_READ_MAC	1
-#define RXQ_SWAP_MAC	2
 #define RXQ_MAX		64
 
 struct rxq_rec {

@@ -31,19 +31,10 @@
 
 #include "bench.h"
 #include "netlink.h"
+#include "xdp.h"
 
 #define DEV_XDP		"moatb0"
 #define DEV_PEER	"moatb1"
-
-/* As in xdp.bpf.c. */
-struct rxq_config {
-	__u32 action;
-	__u32 ifindex;
-	__u32 options;
-};
-
-#define RXQ_READ_MAC	1
-#define RXQ_SWAP_MAC	2
 
 struct xdp_case {
 	const char *name, *prog;

@@ -2,7 +2,8 @@
 /*
  * rtnetlink requests for the guest tests and benchmarks: build a message
  * with nested attributes, send it and wait for the kernel's ack; and the
- * link requests several of them share (veth pairs, up, delete, MAC).
+ * link requests several of them share (veth pairs, up, delete, MAC), and
+ * the IP header checksum of the frames they build.
  *
  *	struct nlreq req;
  *
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -164,6 +166,19 @@ static inline int get_mac(const char *dev, unsigned char mac[6])
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return ret;
+}
+
+/* The Internet checksum of the @len bytes at @buf (an IPv4 header). */
+static inline uint16_t ip_csum(const void *buf, int len)
+{
+	const uint16_t *p = buf;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
 }
 
 #endif /* MOAT_NETLINK_H */

@@ -148,18 +148,6 @@ static int addr_add(int ifindex, const char *addr, int prefixlen)
 
 /* ---- traffic ---------------------------------------------------------- */
 
-static uint16_t ip_csum(const void *buf, int len)
-{
-	const uint16_t *p = buf;
-	uint32_t sum = 0;
-
-	for (; len > 1; len -= 2)
-		sum += *p++;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 /*
  * Headers of a frame 10.11.0.2:40000 -> 10.11.0.1:@port with @len bytes of
  * UDP payload.
