@@ -411,8 +411,11 @@ static long long sc_work(struct bench_case *c, long n)
 	if (pipe(rep))
 		return -1;
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(rep[0]);
+		close(rep[1]);
 		return -1;
+	}
 	if (!pid) {
 		close(rep[0]);
 		if (s->state >= 0 && profile_install(s->profile, s->state))

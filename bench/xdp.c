@@ -94,6 +94,7 @@ static void frame_build(int size)
 	ip->tot_len = htons(l3);
 	ip->saddr = htonl(0x0a0c0002);
 	ip->daddr = htonl(0x0a0c0001);
+	ip->check = ip_csum(ip, sizeof(*ip));
 	udp->source = htons(40000);
 	udp->dest = htons(9);
 	udp->len = htons(l3 - sizeof(*ip));
