@@ -2674,6 +2674,299 @@ static void test_plain_map_write_moat_on(void)
 	ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
 }
 
+/*
+ * Layer II.  An array of one 16-byte value in BPF memory, as a loader that
+ * asks for isolation creates it: fd, or -1 after a FAIL.
+ */
+static int dom_map(const char *name)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MOAT);
+	int fd;
+
+	moat_set_mode("1");
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, 16, 1, &o);
+	moat_set_mode("0");
+	if (fd < 0)
+		test_fail("creating %s: %s", name, strerror(-fd));
+	return fd;
+}
+
+/*
+ * An isolated socket filter that, each run, stores in the first word of
+ * the value of each array in @maps (up to four) that value's address and
+ * adds 1 to its second word; returns 1.  Its fd, or -1 after a FAIL.
+ */
+static int dom_prog(const char *name, const int *maps, int n)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_MOAT);
+	struct bpf_insn insns[4 * 6 + 2] = {}, *i = insns;
+	int k, fd;
+
+	for (k = 0; k < n && k < 4; k++) {
+		i->code = BPF_LD | BPF_DW | BPF_IMM;
+		i->dst_reg = 1;
+		i->src_reg = BPF_PSEUDO_MAP_VALUE;
+		i->imm = maps[k];
+		i += 2;
+		*i++ = (struct bpf_insn){ .code = BPF_STX | BPF_MEM | BPF_DW,
+					  .dst_reg = 1, .src_reg = 1 };
+		*i++ = (struct bpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_DW,
+					  .dst_reg = 2, .src_reg = 1, .off = 8 };
+		*i++ = (struct bpf_insn){ .code = BPF_ALU64 | BPF_ADD | BPF_K,
+					  .dst_reg = 2, .imm = 1 };
+		*i++ = (struct bpf_insn){ .code = BPF_STX | BPF_MEM | BPF_DW,
+					  .dst_reg = 1, .src_reg = 2, .off = 8 };
+	}
+	*i++ = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+				  .dst_reg = 0, .imm = 1 };
+	*i++ = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
+	moat_set_mode("1");
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, name, "GPL", insns,
+			   i - insns, &o);
+	moat_set_mode("0");
+	if (fd < 0) {
+		test_fail("loading %s isolated: %s", name, strerror(errno));
+	} else if (fdinfo(fd, "moat_isolated") != 1) {
+		test_fail("%s is not isolated", name);
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Run @prog once on a packet: its verdict, or -1 after a FAIL. */
+static int dom_run(int prog)
+{
+	unsigned char pkt[64] = { [12] = 0x08 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+		    .data_size_in = sizeof(pkt), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &opts)) {
+		test_fail("running a Layer II program: %s", strerror(errno));
+		return -1;
+	}
+	return opts.retval;
+}
+
+/* The value of dom_map() @map: v[0] its address, v[1] the runs. */
+static void dom_value(int map, __u64 v[2])
+{
+	__u32 key = 0;
+
+	v[0] = v[1] = 0;
+	bpf_map_lookup_elem(map, &key, v);
+}
+
+/* The domain keys the program with fd @fd opens (a bit per key). */
+static long long dom_keys(int fd)
+{
+	return fdinfo(fd, "moat_keys");
+}
+
+/*
+ * Wait until @n domain keys are free: those of programs closed just
+ * before go free once the programs are (after a grace period, from a
+ * work item).  0, or -1 after a FAIL.
+ */
+static int dom_wait_keys(int n)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (moat_file_value(MOAT_DOMAINS, "keys_free") >= n)
+			return 0;
+		usleep(10000);
+	}
+	test_fail("fewer than %d domain keys free after 10 s (%lld free, %lld programs, %lld shared maps)",
+		  n, moat_file_value(MOAT_DOMAINS, "keys_free"),
+		  moat_file_value(MOAT_DOMAINS, "programs"),
+		  moat_file_value(MOAT_DOMAINS, "shared_maps"));
+	return -1;
+}
+
+/*
+ * A victim: isolated program "victim" and its own map, run once, so that
+ * v[0] holds the address of its value.  0, or -1 after a FAIL.
+ */
+static int dom_victim(int *map, int *prog, __u64 v[2])
+{
+	if (dom_wait_keys(1))
+		return -1;
+	*map = dom_map("victim_map");
+	if (*map < 0)
+		return -1;
+	*prog = dom_prog("victim", map, 1);
+	if (*prog < 0 || dom_run(*prog) != 1) {
+		if (*prog >= 0)
+			close(*prog);
+		close(*map);
+		return -1;
+	}
+	dom_value(*map, v);
+	return 0;
+}
+
+/*
+ * Layer II: an isolated program that escaped the verifier writes (@write)
+ * or reads the map value of another isolated program, with which it
+ * shares no map.  MOAT off (the attacker not isolated), that works.
+ */
+static void other_domain_moat_off(int write)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 v[2], after[2];
+	int map, prog;
+
+	if (!moat_ready() || dom_victim(&map, &prog, v))
+		return;
+	c.target = v[0];
+	ASSERT_OK(run(write ? "map_write" : "map_read", &c), "attack run");
+	dom_value(map, after);
+	test_info("%s at another program's map value (0x%llx), MOAT off: ran %llu, read 0x%llx, value now 0x%llx",
+		  write ? "map_write" : "map_read", (unsigned long long)v[0],
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)after[0]);
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	if (write)
+		ASSERT_EQ(after[0], c.write_val, "the other program's value overwritten");
+	else
+		ASSERT_EQ(c.result, v[0], "the other program's value read");
+	close(prog);
+	close(map);
+}
+
+/*
+ * MOAT on: the victim's map has its own domain key, which the attacker's
+ * runs do not open; the access ends the attacker (safe verdict, counted),
+ * the value is unchanged, and the victim goes on running.
+ */
+static void other_domain_moat_on(int write)
+{
+	const char *name = write ? "map_write" : "map_read";
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	struct bpf_program *a = bpf_object__find_program_by_name(mobj, name);
+	long long v0, kv, ka;
+	__u64 v[2], after[2];
+	__u32 ret = 1;
+	int map, prog;
+
+	if (!moat_ready() || !a || dom_victim(&map, &prog, v))
+		return;
+	kv = dom_keys(prog);
+	ka = dom_keys(bpf_program__fd(a));
+	v0 = violations(name);
+	c.target = v[0];
+	ASSERT_OK(run_in(mobj, mcfg_fd, name, &c, &ret), "attack run");
+	dom_value(map, after);
+	test_info("%s at another program's map value (0x%llx), MOAT on: keys %lld (victim) %lld (attacker), ran %llu, verdict %u, read 0x%llx, value 0x%llx, violations %lld -> %lld",
+		  name, (unsigned long long)v[0], kv, ka,
+		  (unsigned long long)c.ran, ret, (unsigned long long)c.result,
+		  (unsigned long long)after[0], v0, violations(name));
+	ASSERT_TRUE(kv > 0 && ka > 0 && !(kv & ka), "separate domain keys");
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(ret, 0, "safe verdict");
+	ASSERT_EQ(c.result, 0, "nothing read");
+	ASSERT_EQ(after[0], v[0], "the other program's value unchanged");
+	ASSERT_EQ(violations(name), v0 + 1, "moat_violations");
+	ASSERT_EQ(dom_run(prog), 1, "the victim runs on");
+	dom_value(map, after);
+	ASSERT_EQ(after[1], 2, "the victim's second run counted");
+	ASSERT_EQ(fdinfo(prog, "moat_violations"), 0, "no violation of the victim");
+	close(prog);
+	close(map);
+}
+
+static void test_other_domain_write_moat_off(void)
+{
+	other_domain_moat_off(1);
+}
+
+static void test_other_domain_write_moat_on(void)
+{
+	other_domain_moat_on(1);
+}
+
+static void test_other_domain_read_moat_off(void)
+{
+	other_domain_moat_off(0);
+}
+
+static void test_other_domain_read_moat_on(void)
+{
+	other_domain_moat_on(0);
+}
+
+/*
+ * Domains follow shared maps.  A uses map 1 and C map 2: two domains (C's
+ * with the shared key when A took the last free one).  B uses both, and
+ * the three programs become one domain: their maps move to one key while
+ * A and C are loaded.  All three still run without a
+ * violation (A and C with the key they opened before B came), and write
+ * both maps; the escaped attacker, in a domain of its own, still cannot
+ * reach them.
+ */
+static void test_domains_merge_isolated(void)
+{
+	struct attack_cfg c = { .write_val = 1 };
+	long long ka, kc, kb, merges;
+	int m[2] = { -1, -1 }, a = -1, b = -1, cp = -1;
+	__u64 v1[2], v2[2];
+	__u32 ret = 1;
+
+	if (!moat_ready() || dom_wait_keys(1))
+		return;
+	m[0] = dom_map("dom_m1");
+	m[1] = dom_map("dom_m2");
+	if (m[0] < 0 || m[1] < 0)
+		goto out;
+	a = dom_prog("dom_a", &m[0], 1);
+	cp = dom_prog("dom_c", &m[1], 1);
+	if (a < 0 || cp < 0)
+		goto out;
+	ka = dom_keys(a);
+	kc = dom_keys(cp);
+	ASSERT_TRUE(ka > 0 && kc > 0 && ka != kc, "A and C in two domains");
+	ASSERT_EQ(dom_run(a), 1, "A runs");
+	ASSERT_EQ(dom_run(cp), 1, "C runs");
+	merges = moat_file_value(MOAT_DOMAINS, "merges");
+	b = dom_prog("dom_b", m, 2);
+	if (b < 0)
+		goto out;
+	kb = dom_keys(b);
+	test_info("keys: A %lld, C %lld before B; A %lld, B %lld, C %lld after; merges %lld -> %lld",
+		  ka, kc, dom_keys(a), kb, dom_keys(cp), merges,
+		  moat_file_value(MOAT_DOMAINS, "merges"));
+	ASSERT_TRUE(kb > 0 && dom_keys(a) == kb && dom_keys(cp) == kb,
+		    "one domain key for A, B and C");
+	ASSERT_EQ(moat_file_value(MOAT_DOMAINS, "merges"), merges + 1,
+		  "one merge");
+	ASSERT_EQ(dom_run(a), 1, "A runs after the merge");
+	ASSERT_EQ(dom_run(b), 1, "B runs");
+	ASSERT_EQ(dom_run(cp), 1, "C runs after the merge");
+	dom_value(m[0], v1);
+	dom_value(m[1], v2);
+	ASSERT_EQ(v1[1], 3, "map 1 written by A twice and B once");
+	ASSERT_EQ(v2[1], 3, "map 2 written by C twice and B once");
+	ASSERT_EQ(fdinfo(a, "moat_violations") + fdinfo(b, "moat_violations") +
+		  fdinfo(cp, "moat_violations"), 0, "no violation");
+	c.target = v2[0];
+	ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret), "attack run");
+	dom_value(m[1], v1);
+	ASSERT_EQ(c.ran, 0, "the attacker cannot reach the merged domain");
+	ASSERT_EQ(v1[0], v2[0], "map 2 unchanged");
+out:
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	if (cp >= 0)
+		close(cp);
+	if (m[0] >= 0)
+		close(m[0]);
+	if (m[1] >= 0)
+		close(m[1]);
+}
+
 /* A helper of an isolated program reads its frozen .rodata: no violation. */
 static void test_rodata_helper_read_isolated(void)
 {
@@ -3442,6 +3735,11 @@ int main(void)
 	RUN_TEST("attack", test_rodata_write_moat_on);
 	RUN_TEST("attack", test_plain_map_write_moat_off);
 	RUN_TEST("attack", test_plain_map_write_moat_on);
+	RUN_TEST("attack", test_other_domain_write_moat_off);
+	RUN_TEST("attack", test_other_domain_write_moat_on);
+	RUN_TEST("attack", test_other_domain_read_moat_off);
+	RUN_TEST("attack", test_other_domain_read_moat_on);
+	RUN_TEST("attack", test_domains_merge_isolated);
 	RUN_TEST("attack", test_rodata_helper_write_moat_off);
 	RUN_TEST("attack", test_rodata_helper_write_moat_on);
 	RUN_TEST("attack", test_rodata_helper_read_isolated);

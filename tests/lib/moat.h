@@ -19,6 +19,7 @@
 #define MOAT_SYSCTL	"/proc/sys/kernel/bpf_moat"
 #define MOAT_MEMORY	"/sys/kernel/debug/bpf_moat/memory"
 #define MOAT_STATS	"/sys/kernel/debug/bpf_moat/stats"
+#define MOAT_DOMAINS	"/sys/kernel/debug/bpf_moat/domains"
 /* 1 while MOAT maps packet pages into windows, 0 while it copies them. */
 #define MOAT_MAP_PACKETS "/sys/kernel/debug/bpf_moat/map_packets"
 /* CONFIG_BPF_MOAT_TEST's files: a kernel canary, an NMI on demand. */
