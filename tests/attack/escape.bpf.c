@@ -691,7 +691,8 @@ int gate_inner(void *ctx)
  * entry code push frames, registers and return addresses onto its
  * restricted stack.  spray_writer, on another CPU, keeps overwriting the
  * 64 words below spray_victim's frame pointer with a non-canonical value,
- * so that whatever the entry code reads back from there is garbage.
+ * so that whatever the entry code reads back from there is garbage (if it
+ * can: isolated, the other CPU's frames have another key).
  */
 struct spray_state {
 	__u64 victim_fp;
@@ -736,12 +737,13 @@ int spray_writer(struct __sk_buff *skb)
 		return 0;
 	fp = s->victim_fp;
 	base = launder(&s->scratch, s);
+	/* Counted first: isolated, the first store may end the run. */
+	s->sprays++;
 #pragma unroll
 	for (i = 1; i <= 64; i++) {
 		p = (void *)s + bpf_moat_test_escape(fp - 8 * i - base);
 		*p = s->value;
 	}
-	s->sprays++;
 	return 0;
 }
 

@@ -33,8 +33,9 @@
  * PKS's per-CPU state checked by the PKS self-test "cpus"; no oops, BUG,
  * WARNING or KASAN report in the kernel log; the violations MOAT counted
  * in all equal those counted against the programs.  Another program's map
- * (the victim) is compared too: until per-program views exist (Layer II)
- * writes there land, and are reported, not failed.
+ * (the victim), in a domain of its own (Layer II), must not change, and
+ * every access of it must end the run (unless no domain key was free for
+ * it: then it is reported, not judged).
  *
  *   fuzz                         the deterministic slice of 'make test'
  *   MOAT_FUZZ=N,SEED fuzz        N cases from SEED ('make fuzz')
@@ -123,16 +124,23 @@ enum cls {
 	C_OWN,		/* the program's own memory: must go through */
 	C_RO,		/* a read-only array value: reads go through */
 	C_KERNEL,	/* kernel memory, user memory, wild: must end the run */
-	C_OTHER,	/* another program's map: Layer II, either */
+	C_OTHER,	/* another CPU's run's frame: must end the run */
 	C_WILD,		/* whatever neighbours the program's memory: either */
 	C_SELF_IST,	/* this CPU's entry area: either, maybe after the run */
 	C_CEA_OTHER,	/* another CPU's entry area: stores must end the run */
 	C_RET_PAGE,	/* a frame's return-address page: read-only */
+	C_VICTIM,	/* another domain's map (Layer II): must end the run */
 };
+
+/*
+ * Layer II: the victim map is used by an isolated program of a domain
+ * with a key of its own (victim_owner), so that the cases cannot reach it.
+ */
+static int victim_separate;
 
 static const char *const cls_name[] = {
 	"own", "ro", "kernel", "other", "wild", "self-cea", "other-cea",
-	"ret-page",
+	"ret-page", "victim",
 };
 
 struct target {
@@ -803,6 +811,11 @@ static enum outcome expect(const struct action *a)
 		return a->kind == K_LOAD ? O_OK : O_EITHER;
 	case C_KERNEL:
 		return O_TERM;
+	case C_VICTIM:
+		return victim_separate ? O_TERM : O_EITHER;
+	case C_OTHER:
+		/* Another CPU's frames have its key (up to five CPUs). */
+		return nr_cpus <= 5 ? O_TERM : O_EITHER;
 	default:
 		return O_EITHER;
 	}
@@ -1273,7 +1286,7 @@ static void detach_inner(int *pfd)
 
 /* Maps: each role's own value, the scratch map of helpers, the victim. */
 static int outer_map = -1, inner_map = -1, scratch_map = -1;
-static int victim_map = -1, ro_map = -1, control_map = -1;
+static int victim_map = -1, ro_map = -1, control_map = -1, victim_owner = -1;
 static int control_prog = -1;
 static struct target ro_target, victim_target;
 static __u64 ro_pattern[VALUE_SIZE / 8], victim_pattern[VALUE_SIZE / 8];
@@ -1815,7 +1828,39 @@ static int integrity(char *why, size_t len, long long *victim_changed)
 	    memcmp(val, victim_pattern, sizeof(val))) {
 		++*victim_changed;
 		value_io(victim_map, victim_pattern, 1);
+		if (victim_separate) {
+			snprintf(why, len, "the map of another domain changed");
+			return -1;
+		}
 	}
+	return 0;
+}
+
+/*
+ * An isolated program that uses the victim map and nothing else, loaded
+ * before the cases' programs: the map gets a domain key of its own, which
+ * no case opens (unless none was free: then the victim is not judged).
+ */
+static int own_victim(void)
+{
+	struct emit e;
+	long long keys;
+	int fd;
+
+	memset(&e, 0, sizeof(e));
+	ld64(&e, R1, victim_map, BPF_PSEUDO_MAP_VALUE);
+	mov_imm(&e, R0, 0);
+	put(&e, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	if (moat_set_mode("1"))
+		return -EPERM;
+	fd = load(&e, P_SOCKET, 1, 0);
+	moat_set_mode("0");
+	if (fd < 0)
+		return fd;
+	victim_owner = fd;
+	keys = fdinfo(fd, "moat_keys");
+	/* Domain keys 4 to 8 are a domain's own, key 9 is shared. */
+	victim_separate = keys >= (1 << 4) && keys < (1 << 9);
 	return 0;
 }
 
@@ -1867,8 +1912,9 @@ static int make_array(const char *name, __u32 size, __u32 flags)
  * Neighbours: on each CPU a legitimate isolated program (stores to its map
  * and a helper call) runs in a loop from its own process while the cases
  * run, so that forged accesses meet the live frames of programs on the
- * other CPU.  Their results are watched, not judged: until per-program
- * views exist (Layer II), a case may change them.
+ * other CPU.  Their results are watched, not judged: frames (stacks,
+ * context copies) are not separated between programs yet, and a case may
+ * change them.
  */
 struct neighbour {
 	int map, prog, pid;
@@ -2013,7 +2059,7 @@ static int learn_addrs(void)
 	close(fd);
 	if (err)
 		return err;
-	victim_target = (struct target){ val[0] + 64, C_OTHER, "victim map" };
+	victim_target = (struct target){ val[0] + 64, C_VICTIM, "victim map" };
 	ro_target = (struct target){ val[1] + 64, C_RO, "read-only array" };
 	return val[0] && val[1] ? 0 : -EINVAL;
 }
@@ -2083,6 +2129,10 @@ static int setup(void)
 		lseek(kmsg_fd, 0, SEEK_END);
 	if (!cpu_has_pks())
 		return 0;
+	if (own_victim())
+		return snprintf(setup_err, sizeof(setup_err),
+				"loading the victim map's isolated program: %s",
+				vlog);
 	/* The control program: two legitimate stores, isolated. */
 	ctl.act[0] = (struct action){ .kind = K_LEGIT, .delta = OFF_OWN, .imm = 1 };
 	ctl.act[1] = (struct action){ .kind = K_LEGIT, .delta = OFF_OWN + 8, .imm = 2 };
@@ -2218,7 +2268,7 @@ static int do_case(const struct fuzz_case *c, const __u64 *mask,
 			st->kinds[a->kind]++;
 			st->by_outcome[expect(a)]++;
 			st->pkt_based += a->base == B_PKT;
-			if (a->cls == C_OTHER && kind_writes(a->kind))
+			if (a->cls == C_VICTIM && kind_writes(a->kind))
 				st->other_writes++;
 		}
 	}
@@ -2404,17 +2454,18 @@ static void test_programs_contained(void)
 	runs0 = moat_stat("runs");
 	usleep(100 * 1000);
 	ASSERT_EQ(moat_stat("runs") - runs0, 0, "isolated runs after the fuzzer stopped");
-	test_info("neighbours: %lld + %lld loops, %lld + %lld results changed, %lld violations counted against them (Layer II: not built)",
+	test_info("neighbours: %lld + %lld loops, %lld + %lld results changed, %lld violations counted against them (watched: frames of runs nested on one CPU are not separated)",
 		  neigh[0].runs, neigh[1].runs, neigh[0].bad, neigh[1].bad,
 		  neighbours_viol());
 	test_info("seed %#llx: %lld cases (%lld programs run %lld times, %lld inner runs), %lld outer runs terminated, %lld ran to the end",
 		  (unsigned long long)fuzz_seed, stats.cases,
 		  stats.programs, stats.runs, stats.inner_runs,
 		  stats.terminated, stats.ran_through);
-	test_info("outer actions reached: %lld must go through, %lld must end the run, %lld either; %lld stores at another program's map, victim changed after %lld batches (Layer II: not built)",
+	test_info("outer actions reached: %lld must go through, %lld must end the run, %lld either; %lld stores at another domain's map (victim %s, keys %lld), victim changed after %lld batches",
 		  stats.by_outcome[O_OK], stats.by_outcome[O_TERM],
 		  stats.by_outcome[O_EITHER], stats.other_writes,
-		  stats.victim_changed);
+		  victim_separate ? "judged" : "not judged: no domain key free",
+		  fdinfo(victim_owner, "moat_keys"), stats.victim_changed);
 	test_info("%d absolute targets (%d per-CPU symbols on each CPU, task stacks and pks_ksp among them); %lld outer actions reached on the packet pointer",
 		  nr_targets, nr_percpu, stats.pkt_based);
 	ASSERT_EQ(stats.loads_failed, 0, first_fail[0] ? first_fail : "cases that could not run");
