@@ -2199,24 +2199,31 @@ static void test_gate_hijack_moat_off(void)
 /*
  * MOAT on, both programs isolated: while an isolated program is inside a
  * helper, nothing a window can write holds where the gate returns to (nor
- * the flags it restores), so a nested program has nothing to redirect.
+ * the flags it restores), so a nested program has nothing to redirect;
+ * and the outer run's frame is closed to the nested one, whose first
+ * read there ends it.
  */
 static void test_gate_hijack_moat_on(void)
 {
 	struct nest_state s;
+	long long vi;
 	__u32 ret = 0;
 
 	if (!moat_ready())
 		return;
+	vi = violations("gate_inner");
 	ASSERT_OK(gate_nest(mobj, &s, &ret), "run gate_outer, gate_inner nested");
-	test_info("MOAT on: inner runs %llu, return addresses found %llu, outer verdict %u",
+	test_info("MOAT on: inner runs %llu, return addresses found %llu, outer verdict %u, inner violations %lld",
 		  (unsigned long long)s.calls, (unsigned long long)s.found,
-		  ret);
+		  ret, violations("gate_inner") - vi);
 	ASSERT_EQ(s.calls, 2, "gate_inner ran inside both helper calls");
 	ASSERT_EQ(s.hijacked, 0, "the second call's return address was replaced");
 	ASSERT_EQ(ret, 1, "outer verdict");
 	ASSERT_EQ(s.found, 0, "return addresses into the outer image on its stack");
 	ASSERT_EQ(violations("gate_outer"), 0, "gate_outer moat_violations");
+	/* The outer run's frame is closed while a run nests in it. */
+	ASSERT_EQ(violations("gate_inner") - vi, 2,
+		  "gate_inner ended at its first read of the outer stack");
 }
 
 /* --- exceptions in a window, with another CPU writing its stack */

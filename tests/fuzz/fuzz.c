@@ -2454,7 +2454,7 @@ static void test_programs_contained(void)
 	runs0 = moat_stat("runs");
 	usleep(100 * 1000);
 	ASSERT_EQ(moat_stat("runs") - runs0, 0, "isolated runs after the fuzzer stopped");
-	test_info("neighbours: %lld + %lld loops, %lld + %lld results changed, %lld violations counted against them (watched: frames of runs nested on one CPU are not separated)",
+	test_info("neighbours: %lld + %lld loops, %lld + %lld results changed, %lld violations counted against them (watched, not judged)",
 		  neigh[0].runs, neigh[1].runs, neigh[0].bad, neigh[1].bad,
 		  neighbours_viol());
 	test_info("seed %#llx: %lld cases (%lld programs run %lld times, %lld inner runs), %lld outer runs terminated, %lld ran to the end",
