@@ -44,9 +44,13 @@ static inline void bench_events(struct bench_events *e)
 	e->runs = moat_file_value(MOAT_STATS, "runs");
 	e->helpers = moat_file_value(MOAT_STATS, "helper_calls");
 	e->pkrs = moat_file_value(MOAT_STATS, "pkrs_writes");
-	/* INVLPGs: IST stacks closed in NMI-context runs, packet pages. */
+	/*
+	 * INVLPGs: IST stacks closed in NMI-context runs, packet pages,
+	 * frames of nested runs (Layer II).
+	 */
 	e->tlb = moat_file_value(MOAT_STATS, "ist_tlb_flushes") +
-		 moat_file_value(MOAT_STATS, "ctx_tlb_flushes");
+		 moat_file_value(MOAT_STATS, "ctx_tlb_flushes") +
+		 moat_file_value(MOAT_STATS, "frame_tlb_flushes");
 }
 
 static inline long long bench_now(void)
