@@ -2776,31 +2776,16 @@ static void dom_value(int map, __u64 v[2])
 	bpf_map_lookup_elem(map, &key, v);
 }
 
-/* The domain keys the program with fd @fd opens (a bit per key). */
-static long long dom_keys(int fd)
+/* The id of the Layer II domain of the program with fd @fd (0: none). */
+static long long dom_id(int fd)
 {
-	return fdinfo(fd, "moat_keys");
+	return fdinfo(fd, "moat_domain");
 }
 
-/*
- * Wait until @n domain keys are free: those of programs closed just
- * before go free once the programs are (after a grace period, from a
- * work item).  0, or -1 after a FAIL.
- */
-static int dom_wait_keys(int n)
+/* The domain key it has now (0: none). */
+static long long dom_key(int fd)
 {
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (moat_file_value(MOAT_DOMAINS, "keys_free") >= n)
-			return 0;
-		usleep(10000);
-	}
-	test_fail("fewer than %d domain keys free after 10 s (%lld free, %lld programs, %lld shared maps)",
-		  n, moat_file_value(MOAT_DOMAINS, "keys_free"),
-		  moat_file_value(MOAT_DOMAINS, "programs"),
-		  moat_file_value(MOAT_DOMAINS, "shared_maps"));
-	return -1;
+	return fdinfo(fd, "moat_key");
 }
 
 /*
@@ -2809,8 +2794,6 @@ static int dom_wait_keys(int n)
  */
 static int dom_victim(int *map, int *prog, __u64 v[2])
 {
-	if (dom_wait_keys(1))
-		return -1;
 	*map = dom_map("victim_map");
 	if (*map < 0)
 		return -1;
@@ -2855,7 +2838,7 @@ static void other_domain_moat_off(int write)
 }
 
 /*
- * MOAT on: the victim's map has its own domain key, which the attacker's
+ * MOAT on: the victim is in a domain of its own, whose key the attacker's
  * runs do not open; the access ends the attacker (safe verdict, counted),
  * the value is unchanged, and the victim goes on running.
  */
@@ -2864,7 +2847,7 @@ static void other_domain_moat_on(int write)
 	const char *name = write ? "map_write" : "map_read";
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
 	struct bpf_program *a;
-	long long v0, kv, ka;
+	long long v0, dv, da;
 	__u64 v[2], after[2];
 	__u32 ret = 1;
 	int map, prog;
@@ -2874,17 +2857,18 @@ static void other_domain_moat_on(int write)
 	a = bpf_object__find_program_by_name(mobj, name);
 	if (!a || dom_victim(&map, &prog, v))
 		return;
-	kv = dom_keys(prog);
-	ka = dom_keys(bpf_program__fd(a));
+	dv = dom_id(prog);
+	da = dom_id(bpf_program__fd(a));
 	v0 = violations(name);
 	c.target = v[0];
 	ASSERT_OK(run_in(mobj, mcfg_fd, name, &c, &ret), "attack run");
 	dom_value(map, after);
-	test_info("%s at another program's map value (0x%llx), MOAT on: keys %lld (victim) %lld (attacker), ran %llu, verdict %u, read 0x%llx, value 0x%llx, violations %lld -> %lld",
-		  name, (unsigned long long)v[0], kv, ka,
-		  (unsigned long long)c.ran, ret, (unsigned long long)c.result,
-		  (unsigned long long)after[0], v0, violations(name));
-	ASSERT_TRUE(kv > 0 && ka > 0 && !(kv & ka), "separate domain keys");
+	test_info("%s at another program's map value (0x%llx), MOAT on: domains %lld (victim, key %lld) %lld (attacker, key %lld), ran %llu, verdict %u, read 0x%llx, value 0x%llx, violations %lld -> %lld",
+		  name, (unsigned long long)v[0], dv, dom_key(prog), da,
+		  dom_key(bpf_program__fd(a)), (unsigned long long)c.ran, ret,
+		  (unsigned long long)c.result, (unsigned long long)after[0],
+		  v0, violations(name));
+	ASSERT_TRUE(dv > 0 && da > 0 && dv != da, "separate domains");
 	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
 	ASSERT_EQ(ret, 0, "safe verdict");
 	ASSERT_EQ(c.result, 0, "nothing read");
@@ -2919,23 +2903,20 @@ static void test_other_domain_read_moat_on(void)
 }
 
 /*
- * Domains follow shared maps.  A uses map 1 and C map 2: two domains (C's
- * with the shared key when A took the last free one).  B uses both, and
- * the three programs become one domain: their maps move to one key while
- * A and C are loaded.  All three still run without a
- * violation (A and C with the key they opened before B came), and write
- * both maps; the escaped attacker, in a domain of its own, still cannot
- * reach them.
+ * Domains follow shared maps.  A uses map 1 and C map 2: two domains.  B
+ * uses both, and the three programs become one domain while A and C are
+ * loaded.  All three still run without a violation and write both maps;
+ * the escaped attacker, in a domain of its own, still cannot reach them.
  */
 static void test_domains_merge_isolated(void)
 {
 	struct attack_cfg c = { .write_val = 1 };
-	long long ka, kc, kb, merges;
+	long long da, dc, db, merges;
 	int m[2] = { -1, -1 }, a = -1, b = -1, cp = -1;
 	__u64 v1[2], v2[2];
 	__u32 ret = 1;
 
-	if (!moat_ready() || dom_wait_keys(1))
+	if (!moat_ready())
 		return;
 	m[0] = dom_map("dom_m1");
 	m[1] = dom_map("dom_m2");
@@ -2945,21 +2926,21 @@ static void test_domains_merge_isolated(void)
 	cp = dom_prog("dom_c", &m[1], 1);
 	if (a < 0 || cp < 0)
 		goto out;
-	ka = dom_keys(a);
-	kc = dom_keys(cp);
-	ASSERT_TRUE(ka > 0 && kc > 0 && ka != kc, "A and C in two domains");
+	da = dom_id(a);
+	dc = dom_id(cp);
+	ASSERT_TRUE(da > 0 && dc > 0 && da != dc, "A and C in two domains");
 	ASSERT_EQ(dom_run(a), 1, "A runs");
 	ASSERT_EQ(dom_run(cp), 1, "C runs");
 	merges = moat_file_value(MOAT_DOMAINS, "merges");
 	b = dom_prog("dom_b", m, 2);
 	if (b < 0)
 		goto out;
-	kb = dom_keys(b);
-	test_info("keys: A %lld, C %lld before B; A %lld, B %lld, C %lld after; merges %lld -> %lld",
-		  ka, kc, dom_keys(a), kb, dom_keys(cp), merges,
+	db = dom_id(b);
+	test_info("domains: A %lld, C %lld before B; A %lld, B %lld, C %lld after; merges %lld -> %lld",
+		  da, dc, dom_id(a), db, dom_id(cp), merges,
 		  moat_file_value(MOAT_DOMAINS, "merges"));
-	ASSERT_TRUE(kb > 0 && dom_keys(a) == kb && dom_keys(cp) == kb,
-		    "one domain key for A, B and C");
+	ASSERT_TRUE(db > 0 && dom_id(a) == db && dom_id(cp) == db,
+		    "one domain for A, B and C");
 	ASSERT_EQ(moat_file_value(MOAT_DOMAINS, "merges"), merges + 1,
 		  "one merge");
 	ASSERT_EQ(dom_run(a), 1, "A runs after the merge");
@@ -2991,93 +2972,164 @@ out:
 
 static struct bpf_object *load_isolated(char *err, size_t errlen);
 
+#define DOM_MANY	128
+
 /*
- * Domain keys run out.  Programs with a map each take every free key;
- * then a second copy of the attack object is loaded, whose domains find
- * no key and get the shared key 9.  Its escaped map_write still cannot
- * reach a domain with a key of its own (terminated, counted, value
- * unchanged), and its programs run.  (What it can reach, the maps of other
- * domains with key 9, is reported, not judged: a known limit.)
+ * Many more domains than keys: DOM_MANY isolated programs loaded at once,
+ * each with a map of its own, run in turn, so that keys change hands on
+ * almost every run.  Then the escaped map_write, in a domain of its own,
+ * attacks every one of their values: each attack ends the attacker (safe
+ * verdict, counted) and leaves the value unchanged, and each victim runs
+ * again without a violation.  No run is refused for want of a key.
  */
-static void test_domains_shared_key_isolated(void)
+static void test_domains_many_isolated(void)
 {
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
-	int maps[8], progs[8], n = 0, i, sv_map = -1, sv_prog = -1;
-	struct bpf_object *own = NULL;
-	__u64 v[2], after[2], sv[2];
-	long long ka, kshared = 1 << 9;
-	char err[256];
-	__u32 ret = 1;
+	int maps[DOM_MANY], progs[DOM_MANY], n = 0, i;
+	long long moves0, nokey0, v0, ids = 0;
+	unsigned int hit = 0, changed = 0, bad = 0;
+	__u64 v[DOM_MANY][2], after[2];
+	__u32 ret;
 
 	if (!moat_ready())
 		return;
-	/* Programs the tests before closed give their keys back first. */
-	usleep(500 * 1000);
-	/* Fill the free keys, one domain each. */
-	while (n < 8 && moat_file_value(MOAT_DOMAINS, "keys_free") > 0) {
-		maps[n] = dom_map("dom_fill");
+	moves0 = moat_file_value(MOAT_DOMAINS, "key_moves");
+	nokey0 = moat_file_value(MOAT_DOMAINS, "no_key");
+	for (n = 0; n < DOM_MANY; n++) {
+		maps[n] = dom_map("dom_many");
 		if (maps[n] < 0)
 			goto out;
-		progs[n] = dom_prog("dom_fill", &maps[n], 1);
+		progs[n] = dom_prog("dom_many", &maps[n], 1);
 		if (progs[n] < 0) {
 			close(maps[n]);
 			goto out;
 		}
-		n++;
 	}
-	ASSERT_TRUE(n > 0 && n < 8, "domain keys filled");
-	if (n <= 0 || n >= 8)
+	for (i = 0; i < n; i++) {
+		if (dom_run(progs[i]) != 1)
+			bad++;
+		dom_value(maps[i], v[i]);
+		/* Distinct ids: each program its own domain. */
+		if (i && dom_id(progs[i]) != dom_id(progs[i - 1]))
+			ids++;
+	}
+	ASSERT_EQ(bad, 0, "every program ran");
+	ASSERT_EQ(ids, n - 1, "a domain each");
+	v0 = violations("map_write");
+	for (i = 0; i < n; i++) {
+		c = (struct attack_cfg){ .write_val = 0x6861636b6564ULL,
+					 .target = v[i][0] };
+		ret = 1;
+		if (run_in(mobj, mcfg_fd, "map_write", &c, &ret))
+			bad++;
+		if (c.ran || ret)
+			hit++;
+		dom_value(maps[i], after);
+		if (after[0] != v[i][0])
+			changed++;
+		if (dom_run(progs[i]) != 1)
+			bad++;
+		dom_value(maps[i], after);
+		if (after[1] != 2 || fdinfo(progs[i], "moat_violations"))
+			bad++;
+	}
+	test_info("%d programs, a domain each, %d keys: %lld key moves, %lld runs refused; %d attacks: %u not terminated, %u values changed, violations %lld -> %lld",
+		  n, (int)moat_file_value(MOAT_DOMAINS, "keys"),
+		  moat_file_value(MOAT_DOMAINS, "key_moves") - moves0,
+		  moat_file_value(MOAT_DOMAINS, "no_key") - nokey0, n, hit,
+		  changed, v0, violations("map_write"));
+	ASSERT_EQ(bad, 0, "every victim ran again, counted, no violation");
+	ASSERT_EQ(hit, 0, "every attack terminated with the safe verdict");
+	ASSERT_EQ(changed, 0, "no value changed");
+	ASSERT_EQ(violations("map_write"), v0 + n, "a violation per attack");
+	ASSERT_TRUE(moat_file_value(MOAT_DOMAINS, "key_moves") - moves0 >= n,
+		    "keys changed hands");
+	ASSERT_EQ(moat_file_value(MOAT_DOMAINS, "no_key"), nokey0,
+		  "no run refused");
+out:
+	for (i = 0; i < n; i++) {
+		close(progs[i]);
+		close(maps[i]);
+	}
+}
+
+/*
+ * The key a victim had, taken by the attacker right after the victim ran
+ * on the same CPU: the TLB of that CPU still holds the victim's value
+ * with that key, which the attacker's runs open.  The CPU must flush
+ * before the attacker runs.  Pinned to CPU 0: twelve fresh domains run
+ * first, so that every key has an owner and takes go round in order;
+ * then victim V takes key s, five more fresh domains take the five after
+ * it, V runs again (holding s, its value in the TLB), and the attacker
+ * takes s.  Its write at V's value ends it, and V's value is unchanged.
+ * (QEMU refills its TLB whenever PKRS is written, so under TCG this checks
+ * the sequence and the count of flushes, not that a stale entry would be
+ * caught: on hardware, without the flush, the write would go through.)
+ */
+static void test_domain_key_taken_isolated(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	int maps[17], progs[17], n = 0, i, vmap = -1, vprog = -1;
+	struct bpf_program *a = bpf_object__find_program_by_name(mobj,
+								 "map_write");
+	long long key, flushes;
+	__u64 v[2], after[2];
+	cpu_set_t all;
+	__u32 ret = 1;
+
+	if (!moat_ready() || !a)
+		return;
+	/* Programs the tests before closed give their keys back first. */
+	usleep(500 * 1000);
+	for (n = 0; n < 17; n++) {
+		maps[n] = dom_map("dom_take");
+		if (maps[n] < 0)
+			goto out;
+		progs[n] = dom_prog("dom_take", &maps[n], 1);
+		if (progs[n] < 0) {
+			close(maps[n]);
+			goto out;
+		}
+	}
+	if (dom_victim(&vmap, &vprog, v))
 		goto out;
-	/* A victim with the shared key, for the report. */
-	sv_map = dom_map("victim_shared");
-	if (sv_map >= 0)
-		sv_prog = dom_prog("victim_shared", &sv_map, 1);
-	if (sv_prog < 0 || dom_run(sv_prog) != 1)
-		goto out;
-	dom_value(sv_map, sv);
-	own = load_isolated(err, sizeof(err));
-	if (!own) {
-		test_fail("%s", err);
+	if (pin_cpu0(&all)) {
+		test_fail("pinning to CPU 0");
 		goto out;
 	}
-	ka = dom_keys(bpf_program__fd(bpf_object__find_program_by_name(own,
-						"map_write")));
-	ASSERT_EQ(dom_keys(progs[0]) & kshared, 0, "the first domain has a key of its own");
-	/* Unless a program freed late gave a key back meanwhile. */
-	ASSERT_TRUE(ka > 0 && !(ka & dom_keys(progs[0])),
-		    "the second attack object in another domain");
-	if (ka != kshared)
-		test_info("a key came free before the second attack object loaded: it got %lld, not the shared key",
-			  ka);
-	ASSERT_EQ(dom_run(progs[0]), 1, "a filler runs");
-	dom_value(maps[0], v);
+	for (i = 0; i < 12; i++)
+		dom_run(progs[i]);
+	/* The victim's first run after they took every key takes one. */
+	dom_run(vprog);
+	key = dom_key(vprog);
+	for (i = 12; i < 17; i++)
+		dom_run(progs[i]);
+	dom_run(vprog);
+	dom_value(vmap, v);
+	flushes = moat_file_value(MOAT_DOMAINS, "tlb_flushes");
 	c.target = v[0];
-	ASSERT_OK(run_in(own, bpf_object__find_map_fd_by_name(own, "cfg_map"),
-			 "map_write", &c, &ret), "attack run");
-	dom_value(maps[0], after);
-	test_info("%d domains filled the keys; shared-key attacker (keys %lld) at a private domain's value 0x%llx: ran %llu, verdict %u, value 0x%llx",
-		  n, ka, (unsigned long long)v[0], (unsigned long long)c.ran,
-		  ret, (unsigned long long)after[0]);
+	ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret), "attack run");
+	dom_value(vmap, after);
+	sched_setaffinity(0, sizeof(all), &all);
+	test_info("victim had key %lld (now %lld), attacker took key %lld; TLB flushes +%lld; attack ran %llu, verdict %u, value 0x%llx (was 0x%llx)",
+		  key, dom_key(vprog), dom_key(bpf_program__fd(a)),
+		  moat_file_value(MOAT_DOMAINS, "tlb_flushes") - flushes,
+		  (unsigned long long)c.ran, ret,
+		  (unsigned long long)after[0], (unsigned long long)v[0]);
+	ASSERT_TRUE(key > 0 && dom_key(bpf_program__fd(a)) == key,
+		    "the attacker took the key the victim had");
+	ASSERT_TRUE(moat_file_value(MOAT_DOMAINS, "tlb_flushes") > flushes,
+		    "the CPU flushed before the attacker ran");
 	ASSERT_EQ(c.ran, 0, "attacker terminated");
 	ASSERT_EQ(ret, 0, "safe verdict");
-	ASSERT_EQ(after[0], v[0], "the private domain's value unchanged");
-	/* The known limit: another key-9 domain. */
-	c = (struct attack_cfg){ .write_val = 0x6861636b6564ULL,
-				 .target = sv[0] };
-	run_in(own, bpf_object__find_map_fd_by_name(own, "cfg_map"),
-	       "map_write", &c, &ret);
-	dom_value(sv_map, after);
-	test_info("known limit: the same attacker at another shared-key domain's value (keys %lld): ran %llu, value 0x%llx",
-		  dom_keys(sv_prog), (unsigned long long)c.ran,
-		  (unsigned long long)after[0]);
-	ASSERT_EQ(dom_run(sv_prog), 1, "the shared-key victim still runs");
+	ASSERT_EQ(after[0], v[0], "the victim's value unchanged");
+	ASSERT_EQ(dom_run(vprog), 1, "the victim runs on");
+	ASSERT_EQ(fdinfo(vprog, "moat_violations"), 0, "no violation of the victim");
 out:
-	if (own)
-		bpf_object__close(own);
-	if (sv_prog >= 0)
-		close(sv_prog);
-	if (sv_map >= 0)
-		close(sv_map);
+	if (vprog >= 0)
+		close(vprog);
+	if (vmap >= 0)
+		close(vmap);
 	for (i = 0; i < n; i++) {
 		close(progs[i]);
 		close(maps[i]);
@@ -3856,7 +3908,8 @@ int main(void)
 	RUN_TEST("attack", test_other_domain_read_moat_off);
 	RUN_TEST("attack", test_other_domain_read_moat_on);
 	RUN_TEST("attack", test_domains_merge_isolated);
-	RUN_TEST("attack", test_domains_shared_key_isolated);
+	RUN_TEST("attack", test_domains_many_isolated);
+	RUN_TEST("attack", test_domain_key_taken_isolated);
 	RUN_TEST("attack", test_rodata_helper_write_moat_off);
 	RUN_TEST("attack", test_rodata_helper_write_moat_on);
 	RUN_TEST("attack", test_rodata_helper_read_isolated);

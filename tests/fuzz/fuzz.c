@@ -1838,13 +1838,12 @@ static int integrity(char *why, size_t len, long long *victim_changed)
 
 /*
  * An isolated program that uses the victim map and nothing else, loaded
- * before the cases' programs: the map gets a domain key of its own, which
- * no case opens (unless none was free: then the victim is not judged).
+ * before the cases' programs: the map is in a domain of its own, whose
+ * key no case opens (the victim is judged only if it is).
  */
 static int own_victim(void)
 {
 	struct emit e;
-	long long keys;
 	int fd;
 
 	memset(&e, 0, sizeof(e));
@@ -1858,9 +1857,7 @@ static int own_victim(void)
 	if (fd < 0)
 		return fd;
 	victim_owner = fd;
-	keys = fdinfo(fd, "moat_keys");
-	/* Domain keys 4 to 8 are a domain's own, key 9 is shared. */
-	victim_separate = keys >= (1 << 4) && keys < (1 << 9);
+	victim_separate = fdinfo(fd, "moat_domain") > 0;
 	return 0;
 }
 
@@ -2461,11 +2458,11 @@ static void test_programs_contained(void)
 		  (unsigned long long)fuzz_seed, stats.cases,
 		  stats.programs, stats.runs, stats.inner_runs,
 		  stats.terminated, stats.ran_through);
-	test_info("outer actions reached: %lld must go through, %lld must end the run, %lld either; %lld stores at another domain's map (victim %s, keys %lld), victim changed after %lld batches",
+	test_info("outer actions reached: %lld must go through, %lld must end the run, %lld either; %lld stores at another domain's map (victim %s, domain %lld), victim changed after %lld batches",
 		  stats.by_outcome[O_OK], stats.by_outcome[O_TERM],
 		  stats.by_outcome[O_EITHER], stats.other_writes,
-		  victim_separate ? "judged" : "not judged: no domain key free",
-		  fdinfo(victim_owner, "moat_keys"), stats.victim_changed);
+		  victim_separate ? "judged" : "not judged: in no domain",
+		  fdinfo(victim_owner, "moat_domain"), stats.victim_changed);
 	test_info("%d absolute targets (%d per-CPU symbols on each CPU, task stacks and pks_ksp among them); %lld outer actions reached on the packet pointer",
 		  nr_targets, nr_percpu, stats.pkt_based);
 	ASSERT_EQ(stats.loads_failed, 0, first_fail[0] ? first_fail : "cases that could not run");
