@@ -2971,6 +2971,7 @@ out:
 }
 
 static struct bpf_object *load_isolated(char *err, size_t errlen);
+static struct bpf_link *attach_isolated(const char *name);
 
 #define DOM_MANY	128
 
@@ -3130,6 +3131,69 @@ out:
 		close(vprog);
 	if (vmap >= 0)
 		close(vmap);
+	for (i = 0; i < n; i++) {
+		close(progs[i]);
+		close(maps[i]);
+	}
+}
+
+/*
+ * An isolated kprobe program on pks_set_pte_key(), which Layer II calls
+ * with its lock held and interrupts off while a key changes hands: the
+ * program runs nested in that critical section (an optimized or
+ * ftrace-based kprobe, not an NMI).  Eight fresh domains run in turn, so
+ * keys change hands on each run and the kprobe program's domain loses its
+ * key.  Its runs under the lock must not wait for the lock (that would
+ * hang the CPU): they are refused (no_key), the others are made, and
+ * nothing else changes.
+ */
+static void test_domains_nested_in_take(void)
+{
+	struct attack_cfg c = {};
+	int maps[8], progs[8], n = 0, i, bad = 0;
+	long long nokey0, moves0;
+	struct bpf_link *link;
+	__u32 key = 0;
+
+	if (!moat_ready())
+		return;
+	for (n = 0; n < 8; n++) {
+		maps[n] = dom_map("dom_nest");
+		if (maps[n] < 0)
+			goto out;
+		progs[n] = dom_prog("dom_nest", &maps[n], 1);
+		if (progs[n] < 0) {
+			close(maps[n]);
+			goto out;
+		}
+	}
+	if (bpf_map_update_elem(mcfg_fd, &key, &c, BPF_ANY)) {
+		test_fail("cfg: %s", strerror(errno));
+		goto out;
+	}
+	nokey0 = moat_file_value(MOAT_DOMAINS, "no_key");
+	moves0 = moat_file_value(MOAT_DOMAINS, "key_moves");
+	link = attach_isolated("kp_under_dom_lock");
+	if (!link)
+		goto out;
+	/* Time for the kprobe to be optimized: a jump, not an int3 (NMI). */
+	usleep(300 * 1000);
+	for (i = 0; i < 4 * n; i++)
+		if (dom_run(progs[i % n]) != 1)
+			bad++;
+	bpf_link__destroy(link);
+	bpf_map_lookup_elem(mcfg_fd, &key, &c);
+	test_info("%d domains in turn with kp_under_dom_lock attached: %lld key moves, kprobe runs made %llu, runs refused %lld",
+		  n, moat_file_value(MOAT_DOMAINS, "key_moves") - moves0,
+		  (unsigned long long)c.result,
+		  moat_file_value(MOAT_DOMAINS, "no_key") - nokey0);
+	ASSERT_EQ(bad, 0, "every domain's run made");
+	ASSERT_TRUE(moat_file_value(MOAT_DOMAINS, "key_moves") - moves0 >= 4 * n,
+		    "keys changed hands on each run");
+	ASSERT_TRUE(moat_file_value(MOAT_DOMAINS, "no_key") > nokey0,
+		    "kprobe runs under the lock refused");
+	ASSERT_EQ(violations("kp_under_dom_lock"), 0, "no violation");
+out:
 	for (i = 0; i < n; i++) {
 		close(progs[i]);
 		close(maps[i]);
@@ -3910,6 +3974,7 @@ int main(void)
 	RUN_TEST("attack", test_domains_merge_isolated);
 	RUN_TEST("attack", test_domains_many_isolated);
 	RUN_TEST("attack", test_domain_key_taken_isolated);
+	RUN_TEST("attack", test_domains_nested_in_take);
 	RUN_TEST("attack", test_rodata_helper_write_moat_off);
 	RUN_TEST("attack", test_rodata_helper_write_moat_on);
 	RUN_TEST("attack", test_rodata_helper_read_isolated);
