@@ -56,6 +56,16 @@ FNR == 1 { file++ }
 	cgated[ck] = kv($0, "gated")
 	next
 }
+/^L / {
+	if (file == 2) {
+		lk = $2 " " $3
+		lorder[++nl] = lk
+		lmoves[lk] = kv($0, "moves"); lpages[lk] = kv($0, "pages")
+		lflush[lk] = kv($0, "flushes"); lref[lk] = kv($0, "refused")
+		lcr3[lk] = kv($0, "cr3")
+	}
+	next
+}
 /^R / {
 	key = $2 " " $3
 	if (file == 1) {
@@ -68,7 +78,7 @@ FNR == 1 { file++ }
 	pkrs[key] = kv($0, "pkrs"); tlb[key] = kv($0, "tlb")
 }
 END {
-	printf "Cost model (bench/costs.conf): WRMSR PKRS %d cycles, INVLPG %d cycles, %s instructions per cycle\n", cost["pkrs"], cost["tlb"], ipc
+	printf "Cost model (bench/costs.conf): WRMSR PKRS %d cycles, INVLPG %d cycles, full TLB flush %d cycles, %s instructions per cycle\n", cost["pkrs"], cost["tlb"], cost["flush"], ipc
 	printf "(a) wall = TCG wall time, (b) instr = instructions under -icount, (c) model = modelled cycles on PKS hardware\n"
 	last = ""
 	for (i = 1; i <= nr; i++) {
@@ -78,9 +88,11 @@ END {
 			printf "\n== %s (per %s) ==\n", wl[k], unit[k]
 			printf "%-10s %10s %10s %10s %8s %8s | %9s | %6s %6s %6s %5s | %9s %8s | %8s\n", "case", "base ins", "off ins", "on ins", "+ins", "(b)ins", "(a)wall", "runs", "helper", "PKRS", "TLB", "+cycles", "(c)model", "paper"
 		}
-		ev = pkrs[k] + tlb[k]
+		fl = (k in lflush) ? lflush[k] : 0
+		ev = pkrs[k] + tlb[k] + fl
 		dins = on[k] - off[k]
-		dcyc = (dins - ev) / ipc + pkrs[k] * cost["pkrs"] + tlb[k] * cost["tlb"]
+		dcyc = (dins - ev) / ipc + pkrs[k] * cost["pkrs"] + tlb[k] * cost["tlb"] + fl * cost["flush"]
+		lins[k] = dins; lcyc[k] = dcyc
 		model = off[k] > 0 ? dcyc / (off[k] / ipc) * 100 : 0
 		p = "-"
 		if ((wl[k] " " cs[k]) in fig)
@@ -117,6 +129,15 @@ END {
 			p = ("checks " pn) in fig ? fig["checks " pn] : "-"
 			printf "%-10s %-12s %6s %14s %11s | %8s\n", a[1], a[2], ccalls[k], cscalar[k], cgated[k], p
 		}
+	}
+	if (nl) {
+		printf "\n== Layer II: per isolated run, N programs with a map each run in turn (layer2) ==\n"
+		printf "%-6s %8s %9s %6s %6s %10s %12s %11s %8s %6s\n", "N", "+ins", "+cycles", "PKRS", "INVLPG", "key moves", "PTEs rekeyed", "full flush", "refused", "CR3"
+		for (i = 1; i <= nl; i++) {
+			k = lorder[i]; split(k, a, " ")
+			printf "%-6s %8.0f %9.0f %6.2f %6.2f %10.2f %12.2f %11.2f %8.2f %6s\n", a[2], lins[k], lcyc[k], pkrs[k], tlb[k], lmoves[k], lpages[k], lflush[k], lref[k], lcr3[k]
+		}
+		printf "(cost model: full flush %d cycles, an assumption: bench/costs.conf)\n", cost["flush"]
 	}
 	printf "\n== summary: modelled overhead on PKS hardware vs the paper ==\n"
 	printf "%-11s %10s %10s %12s\n", "workload", "mean (c)", "max (c)", "paper mean"

@@ -12,7 +12,7 @@ echo "BENCH clock $(cat /sys/devices/system/clocksource/clocksource0/current_clo
 echo 0 > /proc/sys/kernel/bpf_moat
 # MOAT_ONLY (moat.only=, run-guest.sh --only): just these benchmarks;
 # BENCH:CASE runs one case of it.
-for item in $(echo "${MOAT_ONLY:-micro,sockfilter,xdp,tracing,nprogs,seccomp}" | tr ',' ' '); do
+for item in $(echo "${MOAT_ONLY:-micro,sockfilter,xdp,tracing,nprogs,layer2,seccomp}" | tr ',' ' '); do
 	b=${item%%:*}
 	c=""
 	[ "$b" != "$item" ] && c=${item#*:}
