@@ -61,6 +61,9 @@ static int l2_prog(int map, int iso)
 			     sizeof(insns) / sizeof(insns[0]), &o);
 }
 
+/* Isolated programs in domains before the case's were loaded. */
+static long long l2_before;
+
 static void l2_detach(struct bench_case *c)
 {
 	int i;
@@ -70,6 +73,15 @@ static void l2_detach(struct bench_case *c)
 		close(maps[i]);
 	}
 	nr_loaded = 0;
+	/*
+	 * Programs are freed later, each with a grace period when its map
+	 * had a key: wait for that here, not in the next case's runs.
+	 */
+	for (i = 0; i < 1000; i++) {
+		if (moat_file_value(MOAT_DOMAINS, "programs") <= l2_before)
+			break;
+		usleep(10000);
+	}
 }
 
 static int l2_attach(struct bench_case *c, int iso)
@@ -78,6 +90,7 @@ static int l2_attach(struct bench_case *c, int iso)
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = iso ? BPF_F_MOAT : 0);
 	int err = 0;
 
+	l2_before = moat_file_value(MOAT_DOMAINS, "programs");
 	if (iso && moat_set_mode("1"))
 		return -1;
 	for (nr_loaded = 0; nr_loaded < l->nr; nr_loaded++) {

@@ -3200,6 +3200,80 @@ out:
 	}
 }
 
+#define DOM_RELOADS	40
+
+/*
+ * Unload and reload under an interrupt storm.  A child sends interrupts,
+ * NMIs and IPIs to both CPUs (the PKS self-test irq_storm) while, again
+ * and again, a victim (a map and program of a domain of its own) is
+ * loaded, run, attacked, and closed.  Each time the escaped map_write
+ * writes the value of the victim loaded now and the address of the one
+ * closed before (unmapped, or reused by a later allocation): every attack
+ * ends the attacker with the safe verdict, and no victim's value changes.
+ */
+static void test_domains_reload_storm_isolated(void)
+{
+	unsigned int hit = 0, changed = 0, bad = 0;
+	long long v0, runs0;
+	__u64 prev = 0, v[2], after[2];
+	int i, map, prog;
+	pid_t storm;
+
+	if (!moat_ready())
+		return;
+	storm = fork();
+	if (storm == 0) {
+		for (;;)
+			if (moat_write_file(PKS_TEST_FILE, "irq_storm"))
+				usleep(1000);
+	}
+	if (storm < 0) {
+		test_fail("fork: %s", strerror(errno));
+		return;
+	}
+	v0 = violations("map_write");
+	runs0 = moat_file_value(MOAT_STATS, "runs");
+	for (i = 0; i < DOM_RELOADS; i++) {
+		__u64 targets[2];
+		int t;
+
+		if (dom_victim(&map, &prog, v)) {
+			bad++;
+			break;
+		}
+		targets[0] = v[0];
+		targets[1] = prev ? prev : v[0];
+		for (t = 0; t < 2; t++) {
+			struct attack_cfg c = { .write_val = 0x6861636b6564ULL,
+						.target = targets[t] };
+			__u32 ret = 1;
+
+			if (run_in(mobj, mcfg_fd, "map_write", &c, &ret))
+				bad++;
+			if (c.ran || ret)
+				hit++;
+		}
+		dom_value(map, after);
+		if (after[0] != v[0])
+			changed++;
+		if (dom_run(prog) != 1 || fdinfo(prog, "moat_violations"))
+			bad++;
+		prev = v[0];
+		close(prog);
+		close(map);
+	}
+	kill(storm, SIGKILL);
+	waitpid(storm, NULL, 0);
+	test_info("%d reloads under the storm: %u attacks not terminated, %u values changed, %u failures; violations %lld -> %lld, isolated runs %lld",
+		  DOM_RELOADS, hit, changed, bad, v0, violations("map_write"),
+		  moat_file_value(MOAT_STATS, "runs") - runs0);
+	ASSERT_EQ(bad, 0, "every victim loaded, ran, no violation");
+	ASSERT_EQ(hit, 0, "every attack terminated with the safe verdict");
+	ASSERT_EQ(changed, 0, "no value changed");
+	ASSERT_EQ(violations("map_write"), v0 + 2 * DOM_RELOADS,
+		  "a violation per attack");
+}
+
 /* A helper of an isolated program reads its frozen .rodata: no violation. */
 static void test_rodata_helper_read_isolated(void)
 {
@@ -3975,6 +4049,7 @@ int main(void)
 	RUN_TEST("attack", test_domains_many_isolated);
 	RUN_TEST("attack", test_domain_key_taken_isolated);
 	RUN_TEST("attack", test_domains_nested_in_take);
+	RUN_TEST("attack", test_domains_reload_storm_isolated);
 	RUN_TEST("attack", test_rodata_helper_write_moat_off);
 	RUN_TEST("attack", test_rodata_helper_write_moat_on);
 	RUN_TEST("attack", test_rodata_helper_read_isolated);
