@@ -148,7 +148,7 @@ END {
 	if (hc_ins != "")
 		printf "%-11s %9.0fc %10s %12s  (a hash lookup, map and key checked: +%.0f instructions)\n", "checked", hc - entry, "", "-", hc_ins - entry_ins
 	for (w in cnt)
-		printf "%-11s %+9.1f%% %+9.1f%% %+11.1f%%\n", w, sum[w] / cnt[w], mx[w], pcnt[w] ? psum[w] / pcnt[w] : 0
+		printf "%-11s %+9.1f%% %+9.1f%% %12s\n", w, sum[w] / cnt[w], mx[w], pcnt[w] ? sprintf("%+.1f%%", psum[w] / pcnt[w]) : "-"
 }' "$wall" "$icount" | tee "$out/report.txt"
 
 if command -v gnuplot > /dev/null && [ -s "$out/nprogs.dat" ]; then
