@@ -3034,8 +3034,10 @@ static void test_domains_many_isolated(void)
 		if (after[1] != 2 || fdinfo(progs[i], "moat_violations"))
 			bad++;
 	}
-	test_info("%d programs, a domain each, %d keys: %lld key moves, %lld runs refused; %d attacks: %u not terminated, %u values changed, violations %lld -> %lld",
-		  n, (int)moat_file_value(MOAT_DOMAINS, "keys"),
+	test_info("%d programs, a domain each (%lld domains, %lld bytes), %d keys: %lld key moves, %lld runs refused; %d attacks: %u not terminated, %u values changed, violations %lld -> %lld",
+		  n, moat_file_value(MOAT_DOMAINS, "domains"),
+		  moat_file_value(MOAT_DOMAINS, "domain_bytes"),
+		  (int)moat_file_value(MOAT_DOMAINS, "keys"),
 		  moat_file_value(MOAT_DOMAINS, "key_moves") - moves0,
 		  moat_file_value(MOAT_DOMAINS, "no_key") - nokey0, n, hit,
 		  changed, v0, violations("map_write"));
@@ -3071,15 +3073,19 @@ static void test_domain_key_taken_isolated(void)
 {
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
 	int maps[17], progs[17], n = 0, i, vmap = -1, vprog = -1;
-	struct bpf_program *a = bpf_object__find_program_by_name(mobj,
-								 "map_write");
 	long long key, flushes;
+	struct bpf_program *a;
 	__u64 v[2], after[2];
 	cpu_set_t all;
 	__u32 ret = 1;
 
-	if (!moat_ready() || !a)
+	if (!moat_ready())
 		return;
+	a = bpf_object__find_program_by_name(mobj, "map_write");
+	if (!a) {
+		test_fail("no map_write in the isolated attack object");
+		return;
+	}
 	/* Programs the tests before closed give their keys back first. */
 	usleep(500 * 1000);
 	for (n = 0; n < 17; n++) {
