@@ -2789,6 +2789,36 @@ static long long dom_key(int fd)
 }
 
 /*
+ * @nr isolated programs @name, each with a dom_map() of its own, into
+ * @maps and @progs: how many were made (fewer after a FAIL).
+ */
+static int dom_make(const char *name, int *maps, int *progs, int nr)
+{
+	int n;
+
+	for (n = 0; n < nr; n++) {
+		maps[n] = dom_map(name);
+		if (maps[n] < 0)
+			break;
+		progs[n] = dom_prog(name, &maps[n], 1);
+		if (progs[n] < 0) {
+			close(maps[n]);
+			break;
+		}
+	}
+	return n;
+}
+
+/* Close the @n programs and maps of dom_make(). */
+static void dom_close(int *maps, int *progs, int n)
+{
+	while (n-- > 0) {
+		close(progs[n]);
+		close(maps[n]);
+	}
+}
+
+/*
  * A victim: isolated program "victim" and its own map, run once, so that
  * v[0] holds the address of its value.  0, or -1 after a FAIL.
  */
@@ -2996,16 +3026,9 @@ static void test_domains_many_isolated(void)
 		return;
 	moves0 = moat_file_value(MOAT_DOMAINS, "key_moves");
 	nokey0 = moat_file_value(MOAT_DOMAINS, "no_key");
-	for (n = 0; n < DOM_MANY; n++) {
-		maps[n] = dom_map("dom_many");
-		if (maps[n] < 0)
-			goto out;
-		progs[n] = dom_prog("dom_many", &maps[n], 1);
-		if (progs[n] < 0) {
-			close(maps[n]);
-			goto out;
-		}
-	}
+	n = dom_make("dom_many", maps, progs, DOM_MANY);
+	if (n < DOM_MANY)
+		goto out;
 	for (i = 0; i < n; i++) {
 		if (dom_run(progs[i]) != 1)
 			bad++;
@@ -3050,10 +3073,7 @@ static void test_domains_many_isolated(void)
 	ASSERT_EQ(moat_file_value(MOAT_DOMAINS, "no_key"), nokey0,
 		  "no run refused");
 out:
-	for (i = 0; i < n; i++) {
-		close(progs[i]);
-		close(maps[i]);
-	}
+	dom_close(maps, progs, n);
 }
 
 /*
@@ -3088,16 +3108,9 @@ static void test_domain_key_taken_isolated(void)
 	}
 	/* Programs the tests before closed give their keys back first. */
 	usleep(500 * 1000);
-	for (n = 0; n < 17; n++) {
-		maps[n] = dom_map("dom_take");
-		if (maps[n] < 0)
-			goto out;
-		progs[n] = dom_prog("dom_take", &maps[n], 1);
-		if (progs[n] < 0) {
-			close(maps[n]);
-			goto out;
-		}
-	}
+	n = dom_make("dom_take", maps, progs, 17);
+	if (n < 17)
+		goto out;
 	if (dom_victim(&vmap, &vprog, v))
 		goto out;
 	if (pin_cpu0(&all)) {
@@ -3137,10 +3150,7 @@ out:
 		close(vprog);
 	if (vmap >= 0)
 		close(vmap);
-	for (i = 0; i < n; i++) {
-		close(progs[i]);
-		close(maps[i]);
-	}
+	dom_close(maps, progs, n);
 }
 
 /*
@@ -3163,16 +3173,9 @@ static void test_domains_nested_in_take(void)
 
 	if (!moat_ready())
 		return;
-	for (n = 0; n < 8; n++) {
-		maps[n] = dom_map("dom_nest");
-		if (maps[n] < 0)
-			goto out;
-		progs[n] = dom_prog("dom_nest", &maps[n], 1);
-		if (progs[n] < 0) {
-			close(maps[n]);
-			goto out;
-		}
-	}
+	n = dom_make("dom_nest", maps, progs, 8);
+	if (n < 8)
+		goto out;
 	if (bpf_map_update_elem(mcfg_fd, &key, &c, BPF_ANY)) {
 		test_fail("cfg: %s", strerror(errno));
 		goto out;
@@ -3200,10 +3203,7 @@ static void test_domains_nested_in_take(void)
 		    "kprobe runs under the lock refused");
 	ASSERT_EQ(violations("kp_under_dom_lock"), 0, "no violation");
 out:
-	for (i = 0; i < n; i++) {
-		close(progs[i]);
-		close(maps[i]);
-	}
+	dom_close(maps, progs, n);
 }
 
 #define DOM_RELOADS	40
