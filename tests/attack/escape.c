@@ -2776,13 +2776,13 @@ static void dom_value(int map, __u64 v[2])
 	bpf_map_lookup_elem(map, &key, v);
 }
 
-/* The id of the Layer II domain of the program with fd @fd (0: none). */
+/* The id of the Layer II domain of the map with fd @fd (0: none). */
 static long long dom_id(int fd)
 {
 	return fdinfo(fd, "moat_domain");
 }
 
-/* The domain key it has now (0: none). */
+/* The key that domain has now (0: none). */
 static long long dom_key(int fd)
 {
 	return fdinfo(fd, "moat_key");
@@ -2887,15 +2887,15 @@ static void other_domain_moat_on(int write)
 	a = bpf_object__find_program_by_name(mobj, name);
 	if (!a || dom_victim(&map, &prog, v))
 		return;
-	dv = dom_id(prog);
-	da = dom_id(bpf_program__fd(a));
+	dv = dom_id(map);
+	da = dom_id(mcfg_fd);
 	v0 = violations(name);
 	c.target = v[0];
 	ASSERT_OK(run_in(mobj, mcfg_fd, name, &c, &ret), "attack run");
 	dom_value(map, after);
-	test_info("%s at another program's map value (0x%llx), MOAT on: domains %lld (victim, key %lld) %lld (attacker, key %lld), ran %llu, verdict %u, read 0x%llx, value 0x%llx, violations %lld -> %lld",
-		  name, (unsigned long long)v[0], dv, dom_key(prog), da,
-		  dom_key(bpf_program__fd(a)), (unsigned long long)c.ran, ret,
+	test_info("%s at another program's map value (0x%llx), MOAT on: domains %lld (victim's map, key %lld) %lld (attacker's map, key %lld), ran %llu, verdict %u, read 0x%llx, value 0x%llx, violations %lld -> %lld",
+		  name, (unsigned long long)v[0], dv, dom_key(map), da,
+		  dom_key(mcfg_fd), (unsigned long long)c.ran, ret,
 		  (unsigned long long)c.result, (unsigned long long)after[0],
 		  v0, violations(name));
 	ASSERT_TRUE(dv > 0 && da > 0 && dv != da, "separate domains");
@@ -2933,18 +2933,96 @@ static void test_other_domain_read_moat_on(void)
 }
 
 /*
- * Domains follow shared maps.  A uses map 1 and C map 2: two domains.  B
- * uses both, and the three programs become one domain while A and C are
- * loaded.  All three still run without a violation and write both maps;
- * the escaped attacker, in a domain of its own, still cannot reach them.
+ * Layer II follows exactly the maps each program references.  C uses map
+ * m; B uses m and the attack object's cfg_map.  B and C both reach m, but
+ * the escaped map_write, which shares only cfg_map with B, does not: m is
+ * in a domain of B and C, cfg_map in one of the attack object's programs
+ * and B.  (Were domains to follow shared maps from program to program,
+ * all of them would be one, and the write would go through.)  MOAT off
+ * (the attacker not isolated), the write goes through.
  */
-static void test_domains_merge_isolated(void)
+static void test_domains_shared_isolated(void)
 {
-	struct attack_cfg c = { .write_val = 1 };
-	long long da, dc, db, merges;
-	int m[2] = { -1, -1 }, a = -1, b = -1, cp = -1;
-	__u64 v1[2], v2[2];
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	int m = -1, b = -1, cp = -1, bm[2];
+	__u64 v[2], after[2];
+	long long v0;
 	__u32 ret = 1;
+
+	if (!moat_ready())
+		return;
+	m = dom_map("dom_m");
+	if (m < 0)
+		goto out;
+	cp = dom_prog("dom_c", &m, 1);
+	bm[0] = mcfg_fd;
+	bm[1] = m;
+	b = dom_prog("dom_b", bm, 2);
+	if (cp < 0 || b < 0)
+		goto out;
+	ASSERT_EQ(dom_run(cp), 1, "C runs");
+	ASSERT_EQ(dom_run(b), 1, "B runs");
+	dom_value(m, v);
+	ASSERT_EQ(v[1], 2, "m written by C and by B");
+	ASSERT_EQ(fdinfo(b, "moat_domains"), 2, "B has two domains");
+	ASSERT_TRUE(dom_id(m) > 0 && dom_id(mcfg_fd) > 0 &&
+		    dom_id(m) != dom_id(mcfg_fd),
+		    "m and cfg_map in separate domains");
+
+	/* MOAT off: the plain map_write writes m. */
+	c.target = v[0];
+	ASSERT_OK(run("map_write", &c), "attack run, MOAT off");
+	dom_value(m, after);
+	test_info("map_write at a map of a program it shares a map with, MOAT off: ran %llu, value 0x%llx (was 0x%llx)",
+		  (unsigned long long)c.ran, (unsigned long long)after[0],
+		  (unsigned long long)v[0]);
+	ASSERT_EQ(c.ran, 1, "MOAT off: the attack ran to the end");
+	ASSERT_EQ(after[0], c.write_val, "MOAT off: m overwritten");
+	/* C puts its word back. */
+	ASSERT_EQ(dom_run(cp), 1, "C runs");
+	dom_value(m, v);
+
+	/* MOAT on: the isolated map_write is ended. */
+	c = (struct attack_cfg){ .write_val = 0x6861636b6564ULL,
+				 .target = v[0] };
+	v0 = violations("map_write");
+	ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret), "attack run");
+	dom_value(m, after);
+	test_info("map_write at a map of a program it shares a map with, MOAT on: domains %lld (m) %lld (cfg_map), ran %llu, verdict %u, value 0x%llx (was 0x%llx), violations %lld -> %lld",
+		  dom_id(m), dom_id(mcfg_fd), (unsigned long long)c.ran, ret,
+		  (unsigned long long)after[0], (unsigned long long)v[0], v0,
+		  violations("map_write"));
+	ASSERT_EQ(c.ran, 0, "MOAT on: the attack terminated");
+	ASSERT_EQ(ret, 0, "safe verdict");
+	ASSERT_EQ(after[0], v[0], "m unchanged");
+	ASSERT_EQ(violations("map_write"), v0 + 1, "moat_violations");
+	ASSERT_EQ(dom_run(b), 1, "B runs on");
+	ASSERT_EQ(dom_run(cp), 1, "C runs on");
+	dom_value(m, after);
+	ASSERT_EQ(after[1], v[1] + 2, "both runs counted");
+	ASSERT_EQ(fdinfo(b, "moat_violations") + fdinfo(cp, "moat_violations"),
+		  0, "no violation of B or C");
+out:
+	if (b >= 0)
+		close(b);
+	if (cp >= 0)
+		close(cp);
+	if (m >= 0)
+		close(m);
+}
+
+/*
+ * A domain splits when a program uses part of it.  V uses maps m1 and m2:
+ * one domain.  W then uses m2 and the attack object's cfg_map: m2 leaves
+ * V's domain for one of V and W.  V runs on with both maps (two domains
+ * now), W reaches m2, and the escaped map_write, which shares cfg_map with
+ * W, reaches neither m1 nor m2.
+ */
+static void test_domains_split_isolated(void)
+{
+	int m[2] = { -1, -1 }, v = -1, w = -1, wm[2], t;
+	long long splits, v0, d1, d2;
+	__u64 v1[2], v2[2], after[2];
 
 	if (!moat_ready())
 		return;
@@ -2952,52 +3030,154 @@ static void test_domains_merge_isolated(void)
 	m[1] = dom_map("dom_m2");
 	if (m[0] < 0 || m[1] < 0)
 		goto out;
-	a = dom_prog("dom_a", &m[0], 1);
-	cp = dom_prog("dom_c", &m[1], 1);
-	if (a < 0 || cp < 0)
+	v = dom_prog("dom_v", m, 2);
+	if (v < 0)
 		goto out;
-	da = dom_id(a);
-	dc = dom_id(cp);
-	ASSERT_TRUE(da > 0 && dc > 0 && da != dc, "A and C in two domains");
-	ASSERT_EQ(dom_run(a), 1, "A runs");
-	ASSERT_EQ(dom_run(cp), 1, "C runs");
-	merges = moat_file_value(MOAT_DOMAINS, "merges");
-	b = dom_prog("dom_b", m, 2);
-	if (b < 0)
+	ASSERT_EQ(dom_run(v), 1, "V runs");
+	d1 = dom_id(m[0]);
+	d2 = dom_id(m[1]);
+	ASSERT_TRUE(d1 > 0 && d1 == d2, "m1 and m2 in one domain");
+	ASSERT_EQ(fdinfo(v, "moat_domains"), 1, "V has one domain");
+	splits = moat_file_value(MOAT_DOMAINS, "splits");
+	wm[0] = mcfg_fd;
+	wm[1] = m[1];
+	w = dom_prog("dom_w", wm, 2);
+	if (w < 0)
 		goto out;
-	db = dom_id(b);
-	test_info("domains: A %lld, C %lld before B; A %lld, B %lld, C %lld after; merges %lld -> %lld",
-		  da, dc, dom_id(a), db, dom_id(cp), merges,
-		  moat_file_value(MOAT_DOMAINS, "merges"));
-	ASSERT_TRUE(db > 0 && dom_id(a) == db && dom_id(cp) == db,
-		    "one domain for A, B and C");
-	ASSERT_EQ(moat_file_value(MOAT_DOMAINS, "merges"), merges + 1,
-		  "one merge");
-	ASSERT_EQ(dom_run(a), 1, "A runs after the merge");
-	ASSERT_EQ(dom_run(b), 1, "B runs");
-	ASSERT_EQ(dom_run(cp), 1, "C runs after the merge");
+	test_info("domains of m1, m2: %lld, %lld before W; %lld, %lld after; V has %lld domains, W %lld; splits %lld -> %lld",
+		  d1, d2, dom_id(m[0]), dom_id(m[1]),
+		  fdinfo(v, "moat_domains"), fdinfo(w, "moat_domains"), splits,
+		  moat_file_value(MOAT_DOMAINS, "splits"));
+	ASSERT_TRUE(dom_id(m[0]) > 0 && dom_id(m[1]) > 0 &&
+		    dom_id(m[0]) != dom_id(m[1]), "m2 split off");
+	ASSERT_TRUE(moat_file_value(MOAT_DOMAINS, "splits") > splits,
+		    "splits counted");
+	ASSERT_EQ(fdinfo(v, "moat_domains"), 2, "V has two domains");
+	ASSERT_EQ(dom_run(v), 1, "V runs after the split");
+	ASSERT_EQ(dom_run(w), 1, "W runs");
 	dom_value(m[0], v1);
 	dom_value(m[1], v2);
-	ASSERT_EQ(v1[1], 3, "map 1 written by A twice and B once");
-	ASSERT_EQ(v2[1], 3, "map 2 written by C twice and B once");
-	ASSERT_EQ(fdinfo(a, "moat_violations") + fdinfo(b, "moat_violations") +
-		  fdinfo(cp, "moat_violations"), 0, "no violation");
-	c.target = v2[0];
-	ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret), "attack run");
-	dom_value(m[1], v1);
-	ASSERT_EQ(c.ran, 0, "the attacker cannot reach the merged domain");
-	ASSERT_EQ(v1[0], v2[0], "map 2 unchanged");
+	ASSERT_EQ(v1[1], 2, "m1 written by V twice");
+	ASSERT_EQ(v2[1], 3, "m2 written by V twice and W once");
+	v0 = violations("map_write");
+	for (t = 0; t < 2; t++) {
+		struct attack_cfg c = { .write_val = 0x6861636b6564ULL,
+					.target = t ? v2[0] : v1[0] };
+		__u32 ret = 1;
+
+		ASSERT_OK(run_in(mobj, mcfg_fd, "map_write", &c, &ret),
+			  "attack run");
+		dom_value(m[t], after);
+		test_info("map_write at m%d (domain %lld) from cfg_map's domain %lld: ran %llu, verdict %u, value 0x%llx (was 0x%llx)",
+			  t + 1, dom_id(m[t]), dom_id(mcfg_fd),
+			  (unsigned long long)c.ran, ret,
+			  (unsigned long long)after[0],
+			  (unsigned long long)(t ? v2[0] : v1[0]));
+		ASSERT_EQ(c.ran, 0, "attack terminated");
+		ASSERT_EQ(ret, 0, "safe verdict");
+		ASSERT_EQ(after[0], t ? v2[0] : v1[0], "value unchanged");
+	}
+	ASSERT_EQ(violations("map_write"), v0 + 2, "a violation per attack");
+	ASSERT_EQ(dom_run(v), 1, "V runs on");
+	ASSERT_EQ(fdinfo(v, "moat_violations") + fdinfo(w, "moat_violations"),
+		  0, "no violation of V or W");
 out:
-	if (a >= 0)
-		close(a);
-	if (b >= 0)
-		close(b);
-	if (cp >= 0)
-		close(cp);
+	if (w >= 0)
+		close(w);
+	if (v >= 0)
+		close(v);
 	if (m[0] >= 0)
 		close(m[0]);
 	if (m[1] >= 0)
 		close(m[1]);
+}
+
+#define DOM_SPLIT_ROUNDS	20
+
+/*
+ * Splits while the split domain's program runs on the other CPU.  Each
+ * round, V uses four fresh maps (one domain) and a child runs V without
+ * pause; meanwhile three programs are loaded that each use one of V's
+ * maps, so that V's domain splits three times under its runs.  A run
+ * that missed a change of its view would fault on a map it uses: V is
+ * never terminated, and every run V made wrote all four maps (equal
+ * counts).  Runs may be refused while a domain is parked (safe verdict).
+ */
+static void test_domains_split_under_runs(void)
+{
+	long long runs = 0, retries0, splits0, nokey0;
+	unsigned int bad = 0, uneven = 0, viol = 0;
+	int r, k, m[4], v, w[3];
+	__u64 val[4][2];
+	pid_t child;
+
+	if (!moat_ready())
+		return;
+	retries0 = moat_file_value(MOAT_DOMAINS, "view_retries");
+	splits0 = moat_file_value(MOAT_DOMAINS, "splits");
+	nokey0 = moat_file_value(MOAT_DOMAINS, "no_key");
+	for (r = 0; r < DOM_SPLIT_ROUNDS && !bad; r++) {
+		for (k = 0; k < 4; k++)
+			m[k] = dom_map("dom_split");
+		v = dom_prog("dom_split_v", m, 4);
+		if (v < 0) {
+			bad++;
+			goto close_maps;
+		}
+		child = fork();
+		if (child == 0) {
+			unsigned char pkt[64] = { [12] = 0x08 };
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
+				    .data_size_in = sizeof(pkt), .repeat = 50);
+
+			for (;;)
+				bpf_prog_test_run_opts(v, &o);
+		}
+		if (child < 0) {
+			test_fail("fork: %s", strerror(errno));
+			bad++;
+			close(v);
+			goto close_maps;
+		}
+		usleep(2000);
+		for (k = 0; k < 3; k++) {
+			w[k] = dom_prog("dom_split_w", &m[k], 1);
+			if (w[k] < 0)
+				bad++;
+			usleep(1000);
+		}
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		for (k = 0; k < 4; k++)
+			dom_value(m[k], val[k]);
+		runs += val[3][1];
+		for (k = 0; k < 3; k++)
+			if (val[k][1] != val[3][1])
+				uneven++;
+		if (fdinfo(v, "moat_violations"))
+			viol++;
+		if (fdinfo(v, "moat_domains") != 4)
+			bad++;
+		for (k = 0; k < 3; k++)
+			if (w[k] >= 0)
+				close(w[k]);
+		close(v);
+close_maps:
+		for (k = 0; k < 4; k++)
+			if (m[k] >= 0)
+				close(m[k]);
+	}
+	test_info("%d rounds, 3 splits each under V's runs: %lld runs of V made, %lld refused (all programs), splits +%lld, view retries +%lld; %u rounds with a violation of V, %u maps with uneven counts, %u failures",
+		  r, runs, moat_file_value(MOAT_DOMAINS, "no_key") - nokey0,
+		  moat_file_value(MOAT_DOMAINS, "splits") - splits0,
+		  moat_file_value(MOAT_DOMAINS, "view_retries") - retries0,
+		  viol, uneven, bad);
+	ASSERT_EQ(bad, 0, "every program loaded, V in four domains after");
+	ASSERT_TRUE(runs > 0, "V ran");
+	ASSERT_EQ(viol, 0, "V never terminated");
+	ASSERT_EQ(uneven, 0, "every run of V wrote all its maps");
+	ASSERT_TRUE(moat_file_value(MOAT_DOMAINS, "splits") - splits0 >=
+		    3 * DOM_SPLIT_ROUNDS, "three splits a round");
 }
 
 static struct bpf_object *load_isolated(char *err, size_t errlen);
@@ -3034,7 +3214,7 @@ static void test_domains_many_isolated(void)
 			bad++;
 		dom_value(maps[i], v[i]);
 		/* Distinct ids: each program its own domain. */
-		if (i && dom_id(progs[i]) != dom_id(progs[i - 1]))
+		if (i && dom_id(maps[i]) != dom_id(maps[i - 1]))
 			ids++;
 	}
 	ASSERT_EQ(bad, 0, "every program ran");
@@ -3121,7 +3301,7 @@ static void test_domain_key_taken_isolated(void)
 		dom_run(progs[i]);
 	/* The victim's first run after they took every key takes one. */
 	dom_run(vprog);
-	key = dom_key(vprog);
+	key = dom_key(vmap);
 	for (i = 12; i < 17; i++)
 		dom_run(progs[i]);
 	dom_run(vprog);
@@ -3132,11 +3312,11 @@ static void test_domain_key_taken_isolated(void)
 	dom_value(vmap, after);
 	sched_setaffinity(0, sizeof(all), &all);
 	test_info("victim had key %lld (now %lld), attacker took key %lld; TLB flushes +%lld; attack ran %llu, verdict %u, value 0x%llx (was 0x%llx)",
-		  key, dom_key(vprog), dom_key(bpf_program__fd(a)),
+		  key, dom_key(vmap), dom_key(mcfg_fd),
 		  moat_file_value(MOAT_DOMAINS, "tlb_flushes") - flushes,
 		  (unsigned long long)c.ran, ret,
 		  (unsigned long long)after[0], (unsigned long long)v[0]);
-	ASSERT_TRUE(key > 0 && dom_key(bpf_program__fd(a)) == key,
+	ASSERT_TRUE(key > 0 && dom_key(mcfg_fd) == key,
 		    "the attacker took the key the victim had");
 	ASSERT_TRUE(moat_file_value(MOAT_DOMAINS, "tlb_flushes") > flushes,
 		    "the CPU flushed before the attacker ran");
@@ -4051,7 +4231,9 @@ int main(void)
 	RUN_TEST("attack", test_other_domain_write_moat_on);
 	RUN_TEST("attack", test_other_domain_read_moat_off);
 	RUN_TEST("attack", test_other_domain_read_moat_on);
-	RUN_TEST("attack", test_domains_merge_isolated);
+	RUN_TEST("attack", test_domains_shared_isolated);
+	RUN_TEST("attack", test_domains_split_isolated);
+	RUN_TEST("attack", test_domains_split_under_runs);
 	RUN_TEST("attack", test_domains_many_isolated);
 	RUN_TEST("attack", test_domain_key_taken_isolated);
 	RUN_TEST("attack", test_domains_nested_in_take);

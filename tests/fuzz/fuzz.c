@@ -1857,7 +1857,7 @@ static int own_victim(void)
 	if (fd < 0)
 		return fd;
 	victim_owner = fd;
-	victim_separate = fdinfo(fd, "moat_domain") > 0;
+	victim_separate = fdinfo(victim_map, "moat_domain") > 0;
 	return 0;
 }
 
@@ -2462,7 +2462,7 @@ static void test_programs_contained(void)
 		  stats.by_outcome[O_OK], stats.by_outcome[O_TERM],
 		  stats.by_outcome[O_EITHER], stats.other_writes,
 		  victim_separate ? "judged" : "not judged: in no domain",
-		  fdinfo(victim_owner, "moat_domain"), stats.victim_changed);
+		  fdinfo(victim_map, "moat_domain"), stats.victim_changed);
 	test_info("%d absolute targets (%d per-CPU symbols on each CPU, task stacks and pks_ksp among them); %lld outer actions reached on the packet pointer",
 		  nr_targets, nr_percpu, stats.pkt_based);
 	ASSERT_EQ(stats.loads_failed, 0, first_fail[0] ? first_fail : "cases that could not run");
