@@ -6,6 +6,10 @@
  * Unit: one run.  Cases: 1 (one program back to back), 2 (two
  * alternating), 6 (as many as there are domain keys), 7 (one more: in
  * turn, every run takes a key from another domain), 10, 32, 64, 128.
+ * And vK: one program with K maps, run back to back, while K other
+ * programs (not run) each use one of those maps, so that the program's
+ * maps are in K domains and each of its runs holds K keys: what a
+ * domain more in a program's view costs.
  *
  * Besides the R line of bench.h, an L line gives Layer II's events per
  * run: keys that changed hands, PTEs rewritten for them, full local TLB
@@ -20,10 +24,15 @@
 #define MAX_DOMS 128
 
 struct l2_case {
-	int nr;
+	int nr;		/* programs, a map each, run in turn */
+	int views;	/* or one program with this many domains */
 };
 
-static int maps[MAX_DOMS], progs[MAX_DOMS], nr_loaded;
+#define MAX_VIEW 6
+
+static int maps[MAX_DOMS], progs[MAX_DOMS + MAX_VIEW], nr_loaded, nr_progs;
+/* How many of progs[] are run, in turn. */
+static int nr_run;
 
 struct l2_events {
 	long long moves, pages, flushes, refused;
@@ -39,26 +48,33 @@ static void l2_events(struct l2_events *e)
 
 static struct l2_events l2_sum;
 
-/* A filter that adds 1 to the value of its map @map; returns 0. */
-static int l2_prog(int map, int iso)
+/* A filter that adds 1 to the value of each of its @n maps; returns 0. */
+static int l2_prog(const int *map, int n, int iso)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = iso ? BPF_F_MOAT : 0);
-	struct bpf_insn insns[] = {
-		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
-		  .src_reg = BPF_PSEUDO_MAP_VALUE, .imm = map },
-		{},
-		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_2,
-		  .src_reg = BPF_REG_1 },
-		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2,
-		  .imm = 1 },
-		{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_1,
-		  .src_reg = BPF_REG_2 },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
+	struct bpf_insn insns[MAX_VIEW * 5 + 2] = {}, *i = insns;
+	int k;
 
+	for (k = 0; k < n && k < MAX_VIEW; k++) {
+		*i = (struct bpf_insn){ .code = BPF_LD | BPF_DW | BPF_IMM,
+					.dst_reg = BPF_REG_1,
+					.src_reg = BPF_PSEUDO_MAP_VALUE,
+					.imm = map[k] };
+		i += 2;
+		*i++ = (struct bpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_DW,
+					  .dst_reg = BPF_REG_2,
+					  .src_reg = BPF_REG_1 };
+		*i++ = (struct bpf_insn){ .code = BPF_ALU64 | BPF_ADD | BPF_K,
+					  .dst_reg = BPF_REG_2, .imm = 1 };
+		*i++ = (struct bpf_insn){ .code = BPF_STX | BPF_MEM | BPF_DW,
+					  .dst_reg = BPF_REG_1,
+					  .src_reg = BPF_REG_2 };
+	}
+	*i++ = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+				  .dst_reg = BPF_REG_0 };
+	*i++ = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
 	return bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "l2", "GPL", insns,
-			     sizeof(insns) / sizeof(insns[0]), &o);
+			     i - insns, &o);
 }
 
 /* Isolated programs in domains before the case's were loaded. */
@@ -68,11 +84,11 @@ static void l2_detach(struct bench_case *c)
 {
 	int i;
 
-	for (i = 0; i < nr_loaded; i++) {
+	for (i = 0; i < nr_progs; i++)
 		close(progs[i]);
+	for (i = 0; i < nr_loaded; i++)
 		close(maps[i]);
-	}
-	nr_loaded = 0;
+	nr_loaded = nr_progs = 0;
 	/*
 	 * Programs are freed later, each with a grace period when its map
 	 * had a key: wait for that here, not in the next case's runs.
@@ -88,22 +104,38 @@ static int l2_attach(struct bench_case *c, int iso)
 {
 	struct l2_case *l = c->priv;
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = iso ? BPF_F_MOAT : 0);
-	int err = 0;
+	int err = 0, i;
 
 	l2_before = moat_file_value(MOAT_DOMAINS, "programs");
 	if (iso && moat_set_mode("1"))
 		return -1;
-	for (nr_loaded = 0; nr_loaded < l->nr; nr_loaded++) {
-		int i = nr_loaded;
-
-		maps[i] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "l2", 4, 8, 1, &mo);
-		progs[i] = maps[i] < 0 ? -1 : l2_prog(maps[i], iso);
-		if (progs[i] < 0) {
-			if (maps[i] >= 0)
-				close(maps[i]);
+	nr_loaded = nr_progs = 0;
+	nr_run = l->views ? 1 : l->nr;
+	while (nr_loaded < (l->views ?: l->nr)) {
+		maps[nr_loaded] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "l2", 4, 8,
+						 1, &mo);
+		if (maps[nr_loaded] < 0) {
 			err = -1;
 			break;
 		}
+		nr_loaded++;
+		if (l->views)
+			continue;
+		progs[nr_progs] = l2_prog(&maps[nr_loaded - 1], 1, iso);
+		if (progs[nr_progs] < 0) {
+			err = -1;
+			break;
+		}
+		nr_progs++;
+	}
+	/* The program run, then one per map to put each in a domain. */
+	for (i = 0; !err && l->views && i <= l->views; i++) {
+		progs[nr_progs] = i ? l2_prog(&maps[i - 1], 1, iso) :
+				      l2_prog(maps, l->views, iso);
+		if (progs[nr_progs] < 0)
+			err = -1;
+		else
+			nr_progs++;
 	}
 	if (iso)
 		moat_set_mode("0");
@@ -126,7 +158,7 @@ static long long l2_work(struct bench_case *c, long n)
 	l2_events(&e0);
 	t = bench_now();
 	for (i = 0; i < n; i++)
-		if (bpf_prog_test_run_opts(progs[i % nr_loaded], &opts))
+		if (bpf_prog_test_run_opts(progs[i % nr_run], &opts))
 			return -1;
 	t = bench_now() - t;
 	l2_events(&e1);
@@ -140,7 +172,9 @@ static long long l2_work(struct bench_case *c, long n)
 int main(int argc, char **argv)
 {
 	static struct l2_case cases[] = {
-		{ 1 }, { 2 }, { 6 }, { 7 }, { 10 }, { 32 }, { 64 }, { 128 },
+		{ 1, 0 }, { 2, 0 }, { 6, 0 }, { 7, 0 }, { 10, 0 }, { 32, 0 },
+		{ 64, 0 }, { 128, 0 },
+		{ 1, 2 }, { 1, 4 }, { 1, 6 },
 	};
 	struct rlimit fds = { 4096, 4096 };
 	int rounds = bench_quick() ? 2 : 3;
@@ -164,7 +198,10 @@ int main(int argc, char **argv)
 			.work = l2_work, .priv = &cases[i],
 		};
 
-		snprintf(name, sizeof(name), "%d", cases[i].nr);
+		if (cases[i].views)
+			snprintf(name, sizeof(name), "v%d", cases[i].views);
+		else
+			snprintf(name, sizeof(name), "%d", cases[i].nr);
 		if (!bench_wanted(argc, argv, name))
 			continue;
 		if (bench_run(&c, rounds)) {

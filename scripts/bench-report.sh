@@ -131,7 +131,7 @@ END {
 		}
 	}
 	if (nl) {
-		printf "\n== Layer II: per isolated run, N programs with a map each run in turn (layer2) ==\n"
+		printf "\n== Layer II: per isolated run, N programs with a map each run in turn; vK: one program whose maps are in K domains (layer2) ==\n"
 		printf "%-6s %8s %9s %6s %6s %10s %12s %11s %8s %6s\n", "N", "+ins", "+cycles", "PKRS", "INVLPG", "key moves", "PTEs rekeyed", "full flush", "refused", "CR3"
 		for (i = 1; i <= nl; i++) {
 			k = lorder[i]; split(k, a, " ")

@@ -2712,16 +2712,16 @@ static int dom_map(const char *name)
 
 /*
  * An isolated socket filter that, each run, stores in the first word of
- * the value of each array in @maps (up to four) that value's address and
+ * the value of each array in @maps (up to eight) that value's address and
  * adds 1 to its second word; returns 1.  Its fd, or -1 after a FAIL.
  */
 static int dom_prog(const char *name, const int *maps, int n)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_MOAT);
-	struct bpf_insn insns[4 * 6 + 2] = {}, *i = insns;
+	struct bpf_insn insns[8 * 6 + 2] = {}, *i = insns;
 	int k, fd;
 
-	for (k = 0; k < n && k < 4; k++) {
+	for (k = 0; k < n && k < 8; k++) {
 		i->code = BPF_LD | BPF_DW | BPF_IMM;
 		i->dst_reg = 1;
 		i->src_reg = BPF_PSEUDO_MAP_VALUE;
@@ -3090,6 +3090,90 @@ out:
 		close(m[0]);
 	if (m[1] >= 0)
 		close(m[1]);
+}
+
+/*
+ * A program may have at most as many domains as there are keys (six): a
+ * run needs all of them at once.  V uses seven maps (one domain); W0..W4
+ * each use one of them, splitting one off each time, so that V ends up
+ * with six domains.  W5, which would give V a seventh, is not loaded
+ * (E2BIG, counted); V still runs with all seven maps, and so do W0..W4.
+ */
+static void test_domains_too_many_refused(void)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_MOAT);
+	int m[7], v = -1, w[6], k, n = 0, err;
+	long long refused0, viol = 0;
+	struct bpf_insn insns[8];
+	__u64 val[2];
+	bool ok = true;
+
+	if (!moat_ready())
+		return;
+	for (k = 0; k < 6; k++)
+		w[k] = -1;
+	for (n = 0; n < 7; n++) {
+		m[n] = dom_map("dom_many7");
+		if (m[n] < 0)
+			goto out;
+	}
+	v = dom_prog("dom_seven", m, 7);
+	if (v < 0)
+		goto out;
+	refused0 = moat_file_value(MOAT_DOMAINS, "refused_loads");
+	for (k = 0; k < 5; k++) {
+		w[k] = dom_prog("dom_part", &m[k], 1);
+		if (w[k] < 0)
+			goto out;
+	}
+	ASSERT_EQ(fdinfo(v, "moat_domains"), 6, "V has six domains");
+	/* W5: loaded by hand, its failure is the expected outcome. */
+	memset(insns, 0, sizeof(insns));
+	insns[0].code = BPF_LD | BPF_DW | BPF_IMM;
+	insns[0].dst_reg = 1;
+	insns[0].src_reg = BPF_PSEUDO_MAP_VALUE;
+	insns[0].imm = m[5];
+	insns[2] = (struct bpf_insn){ .code = BPF_ST | BPF_MEM | BPF_DW,
+				      .dst_reg = 1, .imm = 1 };
+	insns[3] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+				      .dst_reg = 0, .imm = 1 };
+	insns[4] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
+	moat_set_mode("1");
+	w[5] = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "dom_part", "GPL",
+			     insns, 5, &o);
+	err = errno;
+	moat_set_mode("0");
+	test_info("V with 7 maps: %lld domains after 5 splits; a 6th split's load: %s (errno %d); refused loads %lld -> %lld",
+		  fdinfo(v, "moat_domains"),
+		  w[5] < 0 ? "refused" : "loaded", w[5] < 0 ? err : 0,
+		  refused0, moat_file_value(MOAT_DOMAINS, "refused_loads"));
+	ASSERT_TRUE(w[5] < 0 && err == E2BIG, "the load refused with E2BIG");
+	ASSERT_EQ(moat_file_value(MOAT_DOMAINS, "refused_loads"), refused0 + 1,
+		  "refused_loads");
+	ASSERT_EQ(fdinfo(v, "moat_domains"), 6, "V still has six domains");
+	ASSERT_EQ(dom_run(v), 1, "V runs with its seven maps");
+	for (k = 0; k < 5; k++)
+		if (dom_run(w[k]) != 1)
+			ok = false;
+	ASSERT_TRUE(ok, "W0..W4 run");
+	for (k = 0; k < 7; k++) {
+		dom_value(m[k], val);
+		if (val[1] != 1 + (k < 5))
+			ok = false;
+	}
+	ASSERT_TRUE(ok, "every map written by its programs' runs");
+	viol = fdinfo(v, "moat_violations");
+	for (k = 0; k < 5; k++)
+		viol += fdinfo(w[k], "moat_violations");
+	ASSERT_EQ(viol, 0, "no violation");
+out:
+	for (k = 0; k < 6; k++)
+		if (w[k] >= 0)
+			close(w[k]);
+	if (v >= 0)
+		close(v);
+	while (n-- > 0)
+		close(m[n]);
 }
 
 #define DOM_SPLIT_ROUNDS	20
@@ -4234,6 +4318,7 @@ int main(void)
 	RUN_TEST("attack", test_domains_shared_isolated);
 	RUN_TEST("attack", test_domains_split_isolated);
 	RUN_TEST("attack", test_domains_split_under_runs);
+	RUN_TEST("attack", test_domains_too_many_refused);
 	RUN_TEST("attack", test_domains_many_isolated);
 	RUN_TEST("attack", test_domain_key_taken_isolated);
 	RUN_TEST("attack", test_domains_nested_in_take);
