@@ -2711,11 +2711,13 @@ static int dom_map(const char *name)
 }
 
 /*
- * An isolated socket filter that, each run, stores in the first word of
- * the value of each array in @maps (up to eight) that value's address and
- * adds 1 to its second word; returns 1.  Its fd, or -1 after a FAIL.
+ * Load an isolated socket filter that, each run, stores in the first word
+ * of the value of each array in @maps (up to eight) that value's address
+ * and adds 1 to its second word, and returns 1.  Its fd, or -errno.
+ * (libbpf tries a load five times while it fails with EAGAIN: a domain
+ * it splits held by runs too long.)
  */
-static int dom_prog(const char *name, const int *maps, int n)
+static int dom_load(const char *name, const int *maps, int n)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_MOAT);
 	struct bpf_insn insns[8 * 6 + 2] = {}, *i = insns;
@@ -2742,9 +2744,20 @@ static int dom_prog(const char *name, const int *maps, int n)
 	moat_set_mode("1");
 	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, name, "GPL", insns,
 			   i - insns, &o);
+	if (fd < 0)
+		fd = -errno;
 	moat_set_mode("0");
+	return fd;
+}
+
+/* dom_load(): its fd, or -1 after a FAIL. */
+static int dom_prog(const char *name, const int *maps, int n)
+{
+	int fd = dom_load(name, maps, n);
+
 	if (fd < 0) {
-		test_fail("loading %s isolated: %s", name, strerror(errno));
+		test_fail("loading %s isolated: %s", name, strerror(-fd));
+		fd = -1;
 	} else if (fdinfo(fd, "moat_isolated") != 1) {
 		test_fail("%s is not isolated", name);
 		close(fd);
@@ -3101,10 +3114,8 @@ out:
  */
 static void test_domains_too_many_refused(void)
 {
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_MOAT);
 	int m[7], v = -1, w[6], k, n = 0, err;
 	long long refused0, viol = 0;
-	struct bpf_insn insns[8];
 	__u64 val[2];
 	bool ok = true;
 
@@ -3127,25 +3138,12 @@ static void test_domains_too_many_refused(void)
 			goto out;
 	}
 	ASSERT_EQ(fdinfo(v, "moat_domains"), 6, "V has six domains");
-	/* W5: loaded by hand, its failure is the expected outcome. */
-	memset(insns, 0, sizeof(insns));
-	insns[0].code = BPF_LD | BPF_DW | BPF_IMM;
-	insns[0].dst_reg = 1;
-	insns[0].src_reg = BPF_PSEUDO_MAP_VALUE;
-	insns[0].imm = m[5];
-	insns[2] = (struct bpf_insn){ .code = BPF_ST | BPF_MEM | BPF_DW,
-				      .dst_reg = 1, .imm = 1 };
-	insns[3] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K,
-				      .dst_reg = 0, .imm = 1 };
-	insns[4] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
-	moat_set_mode("1");
-	w[5] = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "dom_part", "GPL",
-			     insns, 5, &o);
-	err = errno;
-	moat_set_mode("0");
+	/* W5: its failure is the expected outcome. */
+	w[5] = dom_load("dom_part", &m[5], 1);
+	err = w[5] < 0 ? -w[5] : 0;
 	test_info("V with 7 maps: %lld domains after 5 splits; a 6th split's load: %s (errno %d); refused loads %lld -> %lld",
 		  fdinfo(v, "moat_domains"),
-		  w[5] < 0 ? "refused" : "loaded", w[5] < 0 ? err : 0,
+		  w[5] < 0 ? "refused" : "loaded", err,
 		  refused0, moat_file_value(MOAT_DOMAINS, "refused_loads"));
 	ASSERT_TRUE(w[5] < 0 && err == E2BIG, "the load refused with E2BIG");
 	ASSERT_EQ(moat_file_value(MOAT_DOMAINS, "refused_loads"), refused0 + 1,
@@ -3176,6 +3174,75 @@ out:
 		close(m[n]);
 }
 
+/*
+ * A split waits for the runs that hold the key of the domain it parks,
+ * under the lock every isolated load and free takes: not for ever.  A
+ * child runs the escaped endless_two_maps, which loops, holding the key
+ * of the domain of its two maps park_a and park_b, until the lockup
+ * watchdog ends it.  A load that uses park_a alone (a split) meanwhile
+ * fails with EAGAIN after the park's bound, nothing changed; once the
+ * loop is ended, the same load succeeds and splits the domain.
+ */
+static void test_domains_park_timeout(void)
+{
+	int a = bpf_object__find_map_fd_by_name(mobj, "park_a");
+	int b = bpf_object__find_map_fd_by_name(mobj, "park_b");
+	long long t0, d0;
+	int w = -1, status = 0;
+	__u64 v[2] = {}, spin0[2] = {};
+	__u32 key = 0;
+	pid_t child;
+
+	if (!moat_ready())
+		return;
+	if (a < 0 || b < 0) {
+		test_fail("no park_a/park_b in the isolated attack object");
+		return;
+	}
+	bpf_map_lookup_elem(a, &key, spin0);
+	child = fork();
+	if (child == 0) {
+		struct attack_cfg c = { .write_val = 1 };
+		__u32 ret;
+
+		run_in(mobj, mcfg_fd, "endless_two_maps", &c, &ret);
+		_exit(0);
+	}
+	if (child < 0) {
+		test_fail("fork: %s", strerror(errno));
+		return;
+	}
+	/* Until it loops. */
+	for (t0 = 0; t0 < 200 && v[0] <= spin0[0] + 1000; t0++) {
+		usleep(10000);
+		bpf_map_lookup_elem(a, &key, v);
+	}
+	d0 = dom_id(a);
+	t0 = moat_file_value(MOAT_DOMAINS, "park_timeouts");
+	w = dom_load("dom_park", &a, 1);
+	test_info("park_a %lld laps in; a split of its domain (%lld) meanwhile: %s, park timeouts %lld -> %lld",
+		  (long long)(v[0] - spin0[0]), d0,
+		  w >= 0 ? "loaded" : strerror(-w),
+		  t0, moat_file_value(MOAT_DOMAINS, "park_timeouts"));
+	ASSERT_TRUE(v[0] > spin0[0] + 1000, "endless_two_maps loops");
+	ASSERT_EQ(w, -EAGAIN, "the split load fails with EAGAIN");
+	ASSERT_TRUE(moat_file_value(MOAT_DOMAINS, "park_timeouts") > t0,
+		    "park_timeouts counted (libbpf tries five times)");
+	ASSERT_TRUE(dom_id(a) == d0 && dom_id(b) == d0, "nothing changed");
+	if (w >= 0)
+		close(w);
+	waitpid(child, &status, 0);
+	w = dom_load("dom_park", &a, 1);
+	test_info("after the watchdog ended the loop: %s; domains of park_a, park_b %lld, %lld",
+		  w >= 0 ? "loaded" : strerror(-w), dom_id(a), dom_id(b));
+	ASSERT_TRUE(w >= 0, "the same load succeeds");
+	ASSERT_TRUE(dom_id(a) > 0 && dom_id(a) != dom_id(b), "the domain split");
+	if (w >= 0) {
+		ASSERT_EQ(dom_run(w), 1, "it runs");
+		close(w);
+	}
+}
+
 #define DOM_SPLIT_ROUNDS	20
 
 /*
@@ -3189,7 +3256,7 @@ out:
  */
 static void test_domains_split_under_runs(void)
 {
-	long long runs = 0, retries0, splits0, nokey0;
+	long long runs = 0, retries0, splits0, nokey0, parks0;
 	unsigned int bad = 0, uneven = 0, viol = 0;
 	int r, k, m[4], v, w[3];
 	__u64 val[4][2];
@@ -3200,6 +3267,7 @@ static void test_domains_split_under_runs(void)
 	retries0 = moat_file_value(MOAT_DOMAINS, "view_retries");
 	splits0 = moat_file_value(MOAT_DOMAINS, "splits");
 	nokey0 = moat_file_value(MOAT_DOMAINS, "no_key");
+	parks0 = moat_file_value(MOAT_DOMAINS, "park_timeouts");
 	for (r = 0; r < DOM_SPLIT_ROUNDS && !bad; r++) {
 		for (k = 0; k < 4; k++)
 			m[k] = dom_map("dom_split");
@@ -3251,10 +3319,11 @@ close_maps:
 			if (m[k] >= 0)
 				close(m[k]);
 	}
-	test_info("%d rounds, 3 splits each under V's runs: %lld runs of V made, %lld refused (all programs), splits +%lld, view retries +%lld; %u rounds with a violation of V, %u maps with uneven counts, %u failures",
+	test_info("%d rounds, 3 splits each under V's runs: %lld runs of V made, %lld refused (all programs), splits +%lld, view retries +%lld, park timeouts +%lld; %u rounds with a violation of V, %u maps with uneven counts, %u failures",
 		  r, runs, moat_file_value(MOAT_DOMAINS, "no_key") - nokey0,
 		  moat_file_value(MOAT_DOMAINS, "splits") - splits0,
 		  moat_file_value(MOAT_DOMAINS, "view_retries") - retries0,
+		  moat_file_value(MOAT_DOMAINS, "park_timeouts") - parks0,
 		  viol, uneven, bad);
 	ASSERT_EQ(bad, 0, "every program loaded, V in four domains after");
 	ASSERT_TRUE(runs > 0, "V ran");
@@ -4319,6 +4388,7 @@ int main(void)
 	RUN_TEST("attack", test_domains_split_isolated);
 	RUN_TEST("attack", test_domains_split_under_runs);
 	RUN_TEST("attack", test_domains_too_many_refused);
+	RUN_TEST("attack", test_domains_park_timeout);
 	RUN_TEST("attack", test_domains_many_isolated);
 	RUN_TEST("attack", test_domain_key_taken_isolated);
 	RUN_TEST("attack", test_domains_nested_in_take);
