@@ -3390,9 +3390,10 @@ static void test_domains_many_isolated(void)
 		if (after[1] != 2 || fdinfo(progs[i], "moat_violations"))
 			bad++;
 	}
-	test_info("%d programs, a domain each (%lld domains, %lld bytes), %d keys: %lld key moves, %lld runs refused; %d attacks: %u not terminated, %u values changed, violations %lld -> %lld",
+	test_info("%d programs, a domain each (%lld domains, %lld bytes; bpf_moat/memory layer2_bytes %lld), %d keys: %lld key moves, %lld runs refused; %d attacks: %u not terminated, %u values changed, violations %lld -> %lld",
 		  n, moat_file_value(MOAT_DOMAINS, "domains"),
 		  moat_file_value(MOAT_DOMAINS, "domain_bytes"),
+		  moat_file_value(MOAT_MEMORY, "layer2_bytes"),
 		  (int)moat_file_value(MOAT_DOMAINS, "keys"),
 		  moat_file_value(MOAT_DOMAINS, "key_moves") - moves0,
 		  moat_file_value(MOAT_DOMAINS, "no_key") - nokey0, n, hit,
