@@ -3190,6 +3190,7 @@ static void test_domains_park_timeout(void)
 	long long t0, d0;
 	int w = -1, status = 0;
 	__u64 v[2] = {}, spin0[2] = {};
+	cpu_set_t all;
 	__u32 key = 0;
 	pid_t child;
 
@@ -3200,16 +3201,23 @@ static void test_domains_park_timeout(void)
 		return;
 	}
 	bpf_map_lookup_elem(a, &key, spin0);
+	/* The loop on CPU 1, the loads on CPU 0 (it keeps its CPU). */
+	if (pin_cpu0(&all)) {
+		test_fail("pinning to CPU 0");
+		return;
+	}
 	child = fork();
 	if (child == 0) {
 		struct attack_cfg c = { .write_val = 1 };
 		__u32 ret;
 
-		run_in(mobj, mcfg_fd, "endless_two_maps", &c, &ret);
+		if (!pin_cpu(1))
+			run_in(mobj, mcfg_fd, "endless_two_maps", &c, &ret);
 		_exit(0);
 	}
 	if (child < 0) {
 		test_fail("fork: %s", strerror(errno));
+		sched_setaffinity(0, sizeof(all), &all);
 		return;
 	}
 	/* Until it loops. */
@@ -3232,6 +3240,7 @@ static void test_domains_park_timeout(void)
 	if (w >= 0)
 		close(w);
 	waitpid(child, &status, 0);
+	sched_setaffinity(0, sizeof(all), &all);
 	w = dom_load("dom_park", &a, 1);
 	test_info("after the watchdog ended the loop: %s; domains of park_a, park_b %lld, %lld",
 		  w >= 0 ? "loaded" : strerror(-w), dom_id(a), dom_id(b));
