@@ -1262,40 +1262,6 @@ int endless_loop(struct __sk_buff *skb)
 }
 
 /*
- * Two maps only endless_two_maps uses: one domain of their own.  Values of
- * two words, like the tests' own Layer II maps (dom_map()).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64[2]);
-} park_a SEC(".maps"), park_b SEC(".maps");
-
-/*
- * endless_two_maps: counts laps in park_a and park_b while cfg->write_val
- * is set, which the verifier believes 0: loops, holding the key of their
- * domain, until the lockup watchdog ends it.
- */
-SEC("socket")
-int endless_two_maps(struct __sk_buff *skb)
-{
-	struct attack_cfg *c = cfg();
-	__u64 *a = only_value(&park_a), *b = only_value(&park_b);
-	volatile __u64 go;
-
-	if (!c || !a || !b)
-		return 0;
-	go = bpf_moat_test_escape(c->write_val);
-	do {
-		(*(volatile __u64 *)a)++;
-		(*(volatile __u64 *)b)++;
-	} while (go);
-	c->ran = 1;
-	return 1;
-}
-
-/*
  * endless_helper_loop: endless_loop with a helper call in each lap
  * (bpf_probe_read_kernel() of 256 bytes, the gate's memory checks), where
  * nearly all of its time goes: an NMI rarely finds it in its BPF code.
