@@ -499,6 +499,32 @@ int pkt_ro_write(struct __sk_buff *skb)
 }
 
 /*
+ * dev_canary: a cgroup device program that, on a check of char device 1:3
+ * (/dev/null), reads the u64 at cfg->target into cfg->result, writes
+ * cfg->write_val there, and allows the access; everything else it allows
+ * untouched.  Both through a pointer the verifier believes is its map
+ * value.
+ */
+SEC("cgroup/dev")
+int dev_canary(struct bpf_cgroup_dev_ctx *ctx)
+{
+	struct attack_cfg *c;
+	__u64 *p;
+
+	if ((ctx->access_type & 0xffff) != BPF_DEVCG_DEV_CHAR ||
+	    ctx->major != 1 || ctx->minor != 3)
+		return 1;
+	c = cfg();
+	if (!c)
+		return 1;
+	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
+	c->result = *p;
+	*p = c->write_val;
+	c->ran = 1;
+	return 1;
+}
+
+/*
  * cb_forge: a socket filter that never touches __sk_buff.cb[] (so the
  * kernel neither saves nor restores cb around it) reads and writes the
  * control block of the layer below through its context pointer: the u32

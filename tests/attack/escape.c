@@ -1045,6 +1045,88 @@ static void test_pkt_ro_write_moat_on(void)
 	ASSERT_EQ(r.rx, 0, "datagram delivered (safe verdict: drop)");
 }
 
+/*
+ * dev_canary: a cgroup device program escapes the verifier when this
+ * process opens /dev/null: it reads the canary, overwrites it and lets
+ * the open through.  MOAT off: all of that happens.  MOAT on: the program
+ * is terminated before it read anything, the canary is kept, and the
+ * open is denied (a terminated device program's verdict).
+ */
+static void dev_open_null(void *arg)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	*(int *)arg = fd >= 0 ? 0 : errno;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Run dev_canary of @o (config map @map) on one open: 0 or -1. */
+static int dev_attack(struct bpf_object *o, int map, struct attack_cfg *c,
+		      int *err)
+{
+	if (cfg_io(map, c, 1) ||
+	    cgroup_run_prog(bpf_object__find_program_by_name(o, "dev_canary"),
+			    CG_DIR, dev_open_null, err))
+		return -1;
+	return cfg_io(map, c, 0);
+}
+
+static void test_dev_canary_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after = 0;
+	int err = -1, ret;
+
+	if (!ready())
+		return;
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
+	c.target = addr;
+	ret = dev_attack(obj, cfg_fd, &c, &err);
+	moat_canary(&addr, &after);
+	moat_set_canary(before);
+	if (ret)
+		return;
+	test_info("dev_canary, MOAT off: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, open of /dev/null: %s",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)before, (unsigned long long)after,
+		  err ? strerror(err) : "allowed");
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result, before, "canary read by the device program");
+	ASSERT_EQ(after, c.write_val, "canary after the write attack (MOAT off)");
+	ASSERT_EQ(err, 0, "open allowed");
+}
+
+static void test_dev_canary_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after = 0;
+	int err = -1, ret;
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
+	c.target = addr;
+	v0 = violations("dev_canary");
+	ret = dev_attack(mobj, mcfg_fd, &c, &err);
+	moat_canary(&addr, &after);
+	if (after != before)
+		moat_set_canary(before);
+	if (ret)
+		return;
+	test_info("dev_canary, MOAT on: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, open of /dev/null: %s, violations %lld -> %lld",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)before, (unsigned long long)after,
+		  err ? strerror(err) : "allowed", v0,
+		  violations("dev_canary"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
+	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
+	ASSERT_EQ(violations("dev_canary"), v0 + 1, "moat_violations");
+	ASSERT_EQ(err, EPERM, "open denied (safe verdict)");
+}
+
 /* Copied: the write changes only the copy, the packet arrives intact. */
 static void test_pkt_ro_write_copied_moat_on(void)
 {
@@ -4427,6 +4509,8 @@ int main(void)
 	RUN_TEST("attack", test_stack_oob_write_moat_off);
 	RUN_TEST("attack", test_ctx_oob_read_moat_off);
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
+	RUN_TEST("attack", test_dev_canary_moat_off);
+	RUN_TEST("attack", test_dev_canary_moat_on);
 	RUN_TEST("attack", test_pkt_ro_write_moat_off);
 	RUN_TEST("attack", test_cb_forge_moat_off);
 	RUN_TEST("attack", test_nmi_stack_moat_off);

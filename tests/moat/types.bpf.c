@@ -4,7 +4,8 @@
  * filter, tracepoint, XDP and seccomp programs: a kprobe and a raw
  * tracepoint counting events of one process and reading their context, an
  * XDP program that writes the frame, a cgroup skb program reading the
- * packet directly and writing the mark, a perf event program.
+ * packet directly and writing the mark, a perf event program, a cgroup
+ * device program that denies one device.
  */
 #define CFG_MAX 4
 #define CNT_MAX 16
@@ -641,4 +642,31 @@ SEC("socket")
 int sf_rnd(struct __sk_buff *skb)
 {
 	return (bpf_get_prandom_u32() ^ bpf_get_prandom_u32()) & 1;
+}
+
+/*
+ * cgroup device: deny char device 1:5 (/dev/zero), allow the rest; count
+ * the checks of 1:3 (/dev/null), those for reading and writing, and the
+ * denials.
+ */
+enum { CNT_DEV_NULL = 9, CNT_DEV_DENIED = 14, CNT_DEV_RW };
+
+SEC("cgroup/dev")
+int cg_dev(struct bpf_cgroup_dev_ctx *ctx)
+{
+	__u32 access = ctx->access_type >> 16;
+
+	if ((ctx->access_type & 0xffff) != BPF_DEVCG_DEV_CHAR ||
+	    ctx->major != 1)
+		return 1;
+	if (ctx->minor == 5) {
+		add(CNT_DEV_DENIED, 1);
+		return 0;
+	}
+	if (ctx->minor == 3) {
+		add(CNT_DEV_NULL, 1);
+		if (access == (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE))
+			add(CNT_DEV_RW, 1);
+	}
+	return 1;
 }

@@ -5,7 +5,8 @@
  * the same programs run (isolated) there at the same time.  An XDP program
  * that rewrites the frame, moves its head and writes metadata produces the
  * same frame and verdict isolated as not; so do a cgroup skb program that
- * reads packets directly, drops and marks, and a perf event program.
+ * reads packets directly, drops and marks, a perf event program, and a
+ * cgroup device program that denies a device.
  *
  * Each case loads types.bpf.c, attaches it, makes NR_CALLS getppid() calls
  * and NR_FORKS forks from this process, and checks the exact counts and
@@ -596,6 +597,83 @@ static void test_cgroup_skb_identical(void)
 		ASSERT_EQ(delivered[i][0], NR_DGRAMS, i ? "isolated: delivered" : "plain: delivered");
 		ASSERT_EQ(delivered[i][1], 0, i ? "isolated: delivered to the dropped port" : "plain: delivered to the dropped port");
 	}
+}
+
+#define NR_OPENS	8
+
+struct dev_result {
+	int null_ok;		/* opens of /dev/null that succeeded */
+	int zero_eperm;		/* opens of /dev/zero denied with EPERM */
+};
+
+static void dev_traffic(void *arg)
+{
+	struct dev_result *r = arg;
+	int i, fd;
+
+	for (i = 0; i < NR_OPENS; i++) {
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			r->null_ok++;
+			close(fd);
+		}
+		fd = open("/dev/zero", O_RDONLY);
+		if (fd < 0 && errno == EPERM)
+			r->zero_eperm++;
+		else if (fd >= 0)
+			close(fd);
+	}
+}
+
+/*
+ * A cgroup device program that denies /dev/zero and counts the checks of
+ * /dev/null: the same opens fail and succeed, and the same checks are
+ * counted, isolated; each check is an isolated run.
+ */
+static void test_cgroup_device_identical(void)
+{
+	__u64 null[2], rw[2], denied[2];
+	struct dev_result r[2] = {};
+	long long runs = 0;
+	int i, ret;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("cg_dev", i);
+
+		if (!obj)
+			return;
+		if (i)
+			runs = moat_file_value(MOAT_STATS, "runs");
+		ret = with_cgroup_prog(obj, "cg_dev", dev_traffic, &r[i]);
+		if (i)
+			runs = moat_file_value(MOAT_STATS, "runs") - runs;
+		null[i] = counter(obj, 9);
+		denied[i] = counter(obj, 14);
+		rw[i] = counter(obj, 15);
+		bpf_object__close(obj);
+		if (ret)
+			return;
+	}
+	for (i = 0; i < 2; i++)
+		test_info("%s: /dev/null opened %d/%d, /dev/zero denied %d/%d; checks of /dev/null %llu (read-write %llu), denials %llu",
+			  i ? "isolated" : "plain", r[i].null_ok, NR_OPENS,
+			  r[i].zero_eperm, NR_OPENS,
+			  (unsigned long long)null[i],
+			  (unsigned long long)rw[i],
+			  (unsigned long long)denied[i]);
+	test_info("isolated runs: %lld", runs);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(r[i].null_ok, NR_OPENS, i ? "isolated: /dev/null opened" : "plain: /dev/null opened");
+		ASSERT_EQ(r[i].zero_eperm, NR_OPENS, i ? "isolated: /dev/zero denied" : "plain: /dev/zero denied");
+		ASSERT_EQ(null[i], NR_OPENS, i ? "isolated: /dev/null checks" : "plain: /dev/null checks");
+		ASSERT_EQ(rw[i], NR_OPENS, i ? "isolated: read-write checks" : "plain: read-write checks");
+		ASSERT_EQ(denied[i], NR_OPENS, i ? "isolated: denials" : "plain: denials");
+	}
+	ASSERT_GE(runs, 2 * NR_OPENS, "isolated runs counted");
 }
 
 #define PORT_TCP	40003
@@ -1641,6 +1719,7 @@ int main(void)
 	RUN_TEST("moat", test_cgroup_skb_identical);
 	RUN_TEST("moat", test_cgroup_skb_socket_fields);
 	RUN_TEST("moat", test_cgroup_skb_tstamp_identical);
+	RUN_TEST("moat", test_cgroup_device_identical);
 	RUN_TEST("moat", test_perf_event_identical);
 	RUN_TEST("moat", test_bpf2bpf_calls_refused);
 	RUN_TEST("moat", test_socket_lookups_refused);
