@@ -525,6 +525,30 @@ int dev_canary(struct bpf_cgroup_dev_ctx *ctx)
 }
 
 /*
+ * sa_canary: a cgroup bind4 program that, on a bind to port 40031, reads
+ * the u64 at cfg->target into cfg->result, writes cfg->write_val there,
+ * and allows the bind, through a pointer the verifier believes is its map
+ * value.
+ */
+SEC("cgroup/bind4")
+int sa_canary(struct bpf_sock_addr *ctx)
+{
+	struct attack_cfg *c;
+	__u64 *p;
+
+	if (ctx->user_port != __builtin_bswap16(40031))
+		return 1;
+	c = cfg();
+	if (!c)
+		return 1;
+	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
+	c->result = *p;
+	*p = c->write_val;
+	c->ran = 1;
+	return 1;
+}
+
+/*
  * cb_forge: a socket filter that never touches __sk_buff.cb[] (so the
  * kernel neither saves nor restores cb around it) reads and writes the
  * control block of the layer below through its context pointer: the u32

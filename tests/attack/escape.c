@@ -1127,6 +1127,92 @@ static void test_dev_canary_moat_on(void)
 	ASSERT_EQ(err, EPERM, "open denied (safe verdict)");
 }
 
+/*
+ * sa_canary: a cgroup bind4 program escapes the verifier when this
+ * process binds a socket to port 40031: it reads the canary, overwrites
+ * it and lets the bind through.  MOAT off: all of that happens.  MOAT
+ * on: the program is terminated before it read anything, the canary is
+ * kept, and the bind is refused (a terminated sock_addr program's
+ * verdict).
+ */
+static void sa_bind_40031(void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(40031),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	*(int *)arg = fd < 0 || bind(fd, (void *)&a, sizeof(a)) ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Run sa_canary of @o (config map @map) on one bind: 0 or -1. */
+static int sa_attack(struct bpf_object *o, int map, struct attack_cfg *c,
+		     int *err)
+{
+	if (cfg_io(map, c, 1) ||
+	    cgroup_run_prog(bpf_object__find_program_by_name(o, "sa_canary"),
+			    CG_DIR, sa_bind_40031, err))
+		return -1;
+	return cfg_io(map, c, 0);
+}
+
+static void test_sa_canary_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after = 0;
+	int err = -1, ret;
+
+	if (!ready())
+		return;
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
+	c.target = addr;
+	ret = sa_attack(obj, cfg_fd, &c, &err);
+	moat_canary(&addr, &after);
+	moat_set_canary(before);
+	if (ret)
+		return;
+	test_info("sa_canary, MOAT off: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, bind: %s",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)before, (unsigned long long)after,
+		  err ? strerror(err) : "allowed");
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result, before, "canary read by the bind program");
+	ASSERT_EQ(after, c.write_val, "canary after the write attack (MOAT off)");
+	ASSERT_EQ(err, 0, "bind allowed");
+}
+
+static void test_sa_canary_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after = 0;
+	int err = -1, ret;
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
+	c.target = addr;
+	v0 = violations("sa_canary");
+	ret = sa_attack(mobj, mcfg_fd, &c, &err);
+	moat_canary(&addr, &after);
+	if (after != before)
+		moat_set_canary(before);
+	if (ret)
+		return;
+	test_info("sa_canary, MOAT on: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, bind: %s, violations %lld -> %lld",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)before, (unsigned long long)after,
+		  err ? strerror(err) : "allowed", v0,
+		  violations("sa_canary"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
+	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
+	ASSERT_EQ(violations("sa_canary"), v0 + 1, "moat_violations");
+	ASSERT_EQ(err, EPERM, "bind refused (safe verdict)");
+}
+
 /* Copied: the write changes only the copy, the packet arrives intact. */
 static void test_pkt_ro_write_copied_moat_on(void)
 {
@@ -4511,6 +4597,8 @@ int main(void)
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
 	RUN_TEST("attack", test_dev_canary_moat_off);
 	RUN_TEST("attack", test_dev_canary_moat_on);
+	RUN_TEST("attack", test_sa_canary_moat_off);
+	RUN_TEST("attack", test_sa_canary_moat_on);
 	RUN_TEST("attack", test_pkt_ro_write_moat_off);
 	RUN_TEST("attack", test_cb_forge_moat_off);
 	RUN_TEST("attack", test_nmi_stack_moat_off);

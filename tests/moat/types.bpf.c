@@ -5,17 +5,22 @@
  * tracepoint counting events of one process and reading their context, an
  * XDP program that writes the frame, a cgroup skb program reading the
  * packet directly and writing the mark, a perf event program, a cgroup
- * device program that denies one device.
+ * device program that denies one device, cgroup sock_addr programs that
+ * rewrite a connect's destination and refuse a bind.
  */
 #define CFG_MAX 4
-#define CNT_MAX 16
+#define CNT_MAX 24
 #include "counters.bpf.h"
 #include <linux/bpf_perf_event.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ptrace.h>
 #include <linux/udp.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
+
+#define AF_INET		2
+#define SOCK_STREAM	1
 
 enum { CFG_PID };
 enum { CNT_KPROBE, CNT_KPROBE_IP, CNT_FORK, CNT_FORK_ARGS };
@@ -667,6 +672,42 @@ int cg_dev(struct bpf_cgroup_dev_ctx *ctx)
 		add(CNT_DEV_NULL, 1);
 		if (access == (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE))
 			add(CNT_DEV_RW, 1);
+	}
+	return 1;
+}
+
+/*
+ * cgroup sock_addr, as a socket load balancer and a bind policy use it:
+ * connect4 sends TCP connections to 10.77.0.1:40021 to 127.0.0.1:40022
+ * (counting those, and those whose socket fields it read right); bind4
+ * refuses port 40023.
+ */
+enum { CNT_SA_REWRITES = 16, CNT_SA_FIELDS, CNT_SA_DENIED };
+
+SEC("cgroup/connect4")
+int sa_connect4(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (ctx->user_ip4 != bpf_htonl(0x0a4d0001) ||
+	    ctx->user_port != bpf_htons(40021))
+		return 1;
+	add(CNT_SA_REWRITES, 1);
+	if (ctx->user_family == AF_INET && ctx->family == AF_INET &&
+	    ctx->type == SOCK_STREAM && ctx->protocol == IPPROTO_TCP &&
+	    sk && sk->family == AF_INET && sk->type == SOCK_STREAM)
+		add(CNT_SA_FIELDS, 1);
+	ctx->user_ip4 = bpf_htonl(0x7f000001);
+	ctx->user_port = bpf_htons(40022);
+	return 1;
+}
+
+SEC("cgroup/bind4")
+int sa_bind4(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_port == bpf_htons(40023)) {
+		add(CNT_SA_DENIED, 1);
+		return 0;
 	}
 	return 1;
 }

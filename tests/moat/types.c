@@ -5,8 +5,9 @@
  * the same programs run (isolated) there at the same time.  An XDP program
  * that rewrites the frame, moves its head and writes metadata produces the
  * same frame and verdict isolated as not; so do a cgroup skb program that
- * reads packets directly, drops and marks, a perf event program, and a
- * cgroup device program that denies a device.
+ * reads packets directly, drops and marks, a perf event program, a
+ * cgroup device program that denies a device, and cgroup sock_addr
+ * programs that rewrite a connection's destination and refuse a bind.
  *
  * Each case loads types.bpf.c, attaches it, makes NR_CALLS getppid() calls
  * and NR_FORKS forks from this process, and checks the exact counts and
@@ -674,6 +675,139 @@ static void test_cgroup_device_identical(void)
 		ASSERT_EQ(denied[i], NR_OPENS, i ? "isolated: denials" : "plain: denials");
 	}
 	ASSERT_GE(runs, 2 * NR_OPENS, "isolated runs counted");
+}
+
+#define SA_VIP		0x0a4d0001	/* 10.77.0.1 */
+#define SA_VPORT	40021
+#define SA_PORT		40022
+#define SA_DENY_PORT	40023
+#define SA_ALLOW_PORT	40024
+#define NR_CONNECTS	4
+
+/*
+ * NR_CONNECTS TCP connections to SA_VIP:SA_VPORT, which only exists if
+ * sa_connect4 sends them to 127.0.0.1:SA_PORT, each carrying 4 bytes:
+ * *@arg = connections that got through.
+ */
+static void sa_connect_traffic(void *arg)
+{
+	struct sockaddr_in l = { .sin_family = AF_INET,
+				 .sin_port = htons(SA_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in v = { .sin_family = AF_INET,
+				 .sin_port = htons(SA_VPORT),
+				 .sin_addr.s_addr = htonl(SA_VIP) };
+	struct timeval tv = { .tv_sec = 2 };
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1, i;
+	int *ok = arg;
+	char buf[8];
+
+	*ok = 0;
+	if (lfd < 0)
+		return;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(lfd, (void *)&l, sizeof(l)) || listen(lfd, NR_CONNECTS)) {
+		close(lfd);
+		return;
+	}
+	for (i = 0; i < NR_CONNECTS; i++) {
+		int cfd = socket(AF_INET, SOCK_STREAM, 0), afd = -1;
+
+		setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (cfd >= 0 && !connect(cfd, (void *)&v, sizeof(v)) &&
+		    send(cfd, "moat", 4, 0) == 4 &&
+		    (afd = accept(lfd, NULL, NULL)) >= 0) {
+			setsockopt(afd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			if (recv(afd, buf, sizeof(buf), 0) == 4 &&
+			    !memcmp(buf, "moat", 4))
+				(*ok)++;
+		}
+		if (afd >= 0)
+			close(afd);
+		if (cfd >= 0)
+			close(cfd);
+	}
+	close(lfd);
+}
+
+/* Bind to SA_DENY_PORT (*@arg[0] = errno) and SA_ALLOW_PORT ([1]). */
+static void sa_bind_traffic(void *arg)
+{
+	int *err = arg, port[2] = { SA_DENY_PORT, SA_ALLOW_PORT }, i;
+
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons(port[i]),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		err[i] = fd < 0 || bind(fd, (void *)&a, sizeof(a)) ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/*
+ * cgroup sock_addr: a connect4 program that rewrites the destination of
+ * connections to a virtual address (reading the address, port, the
+ * socket's family, type and protocol, and the socket through ctx->sk),
+ * and a bind4 program that refuses a port: the same connections get
+ * through and the same bind fails isolated.
+ */
+static void test_cgroup_sock_addr_identical(void)
+{
+	__u64 rewrites[2], fields[2], denied[2];
+	int ok[2] = {}, err[2][2] = {}, i;
+	long long runs = 0;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *c = load_one("sa_connect4", i);
+		struct bpf_object *b = c ? load_one("sa_bind4", i) : NULL;
+		int ret;
+
+		if (!b) {
+			if (c)
+				bpf_object__close(c);
+			return;
+		}
+		if (i)
+			runs = moat_file_value(MOAT_STATS, "runs");
+		ret = with_cgroup_prog(c, "sa_connect4", sa_connect_traffic,
+				       &ok[i]) ||
+		      with_cgroup_prog(b, "sa_bind4", sa_bind_traffic, err[i]);
+		if (i)
+			runs = moat_file_value(MOAT_STATS, "runs") - runs;
+		rewrites[i] = counter(c, 16);
+		fields[i] = counter(c, 17);
+		denied[i] = counter(b, 18);
+		bpf_object__close(c);
+		bpf_object__close(b);
+		if (ret)
+			return;
+	}
+	for (i = 0; i < 2; i++)
+		test_info("%s: connections through the rewrite %d/%d (rewrites %llu, fields right %llu); bind to %d: %s (denials %llu), to %d: %s",
+			  i ? "isolated" : "plain", ok[i], NR_CONNECTS,
+			  (unsigned long long)rewrites[i],
+			  (unsigned long long)fields[i], SA_DENY_PORT,
+			  err[i][0] ? strerror(err[i][0]) : "allowed",
+			  (unsigned long long)denied[i], SA_ALLOW_PORT,
+			  err[i][1] ? strerror(err[i][1]) : "allowed");
+	test_info("isolated runs: %lld", runs);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(ok[i], NR_CONNECTS, i ? "isolated: connections rewritten" : "plain: connections rewritten");
+		ASSERT_EQ(rewrites[i], NR_CONNECTS, i ? "isolated: rewrites counted" : "plain: rewrites counted");
+		ASSERT_EQ(fields[i], NR_CONNECTS, i ? "isolated: socket fields" : "plain: socket fields");
+		ASSERT_EQ(err[i][0], EPERM, i ? "isolated: bind refused" : "plain: bind refused");
+		ASSERT_EQ(err[i][1], 0, i ? "isolated: other bind allowed" : "plain: other bind allowed");
+		ASSERT_EQ(denied[i], 1, i ? "isolated: denial counted" : "plain: denial counted");
+	}
+	ASSERT_GE(runs, NR_CONNECTS + 2, "isolated runs counted");
 }
 
 #define PORT_TCP	40003
@@ -1720,6 +1854,7 @@ int main(void)
 	RUN_TEST("moat", test_cgroup_skb_socket_fields);
 	RUN_TEST("moat", test_cgroup_skb_tstamp_identical);
 	RUN_TEST("moat", test_cgroup_device_identical);
+	RUN_TEST("moat", test_cgroup_sock_addr_identical);
 	RUN_TEST("moat", test_perf_event_identical);
 	RUN_TEST("moat", test_bpf2bpf_calls_refused);
 	RUN_TEST("moat", test_socket_lookups_refused);
