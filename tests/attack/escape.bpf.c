@@ -549,6 +549,30 @@ int sa_canary(struct bpf_sock_addr *ctx)
 }
 
 /*
+ * sock_canary: a cgroup sock_create program that, for IPv4 raw sockets,
+ * reads the u64 at cfg->target into cfg->result, writes cfg->write_val
+ * there, and allows the socket, through a pointer the verifier believes
+ * is its map value.
+ */
+SEC("cgroup/sock_create")
+int sock_canary(struct bpf_sock *sk)
+{
+	struct attack_cfg *c;
+	__u64 *p;
+
+	if (sk->family != 2 /* AF_INET */ || sk->type != 3 /* SOCK_RAW */)
+		return 1;
+	c = cfg();
+	if (!c)
+		return 1;
+	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
+	c->result = *p;
+	*p = c->write_val;
+	c->ran = 1;
+	return 1;
+}
+
+/*
  * cb_forge: a socket filter that never touches __sk_buff.cb[] (so the
  * kernel neither saves nor restores cb around it) reads and writes the
  * control block of the layer below through its context pointer: the u32

@@ -1213,6 +1213,89 @@ static void test_sa_canary_moat_on(void)
 	ASSERT_EQ(err, EPERM, "bind refused (safe verdict)");
 }
 
+/*
+ * sock_canary: a cgroup sock_create program escapes the verifier when
+ * this process creates an IPv4 raw socket: it reads the canary,
+ * overwrites it and lets the socket be.  MOAT off: all of that happens.
+ * MOAT on: the program is terminated before it read anything, the canary
+ * is kept, and the socket is refused (a terminated sock program's
+ * verdict).
+ */
+static void sock_raw(void *arg)
+{
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+
+	*(int *)arg = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Run sock_canary of @o (config map @map) on one socket: 0 or -1. */
+static int sock_attack(struct bpf_object *o, int map, struct attack_cfg *c,
+		       int *err)
+{
+	if (cfg_io(map, c, 1) ||
+	    cgroup_run_prog(bpf_object__find_program_by_name(o, "sock_canary"),
+			    CG_DIR, sock_raw, err))
+		return -1;
+	return cfg_io(map, c, 0);
+}
+
+static void test_sock_canary_moat_off(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after = 0;
+	int err = -1, ret;
+
+	if (!ready())
+		return;
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
+	c.target = addr;
+	ret = sock_attack(obj, cfg_fd, &c, &err);
+	moat_canary(&addr, &after);
+	moat_set_canary(before);
+	if (ret)
+		return;
+	test_info("sock_canary, MOAT off: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, socket: %s",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)before, (unsigned long long)after,
+		  err ? strerror(err) : "allowed");
+	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
+	ASSERT_EQ(c.result, before, "canary read by the sock program");
+	ASSERT_EQ(after, c.write_val, "canary after the write attack (MOAT off)");
+	ASSERT_EQ(err, 0, "socket created");
+}
+
+static void test_sock_canary_moat_on(void)
+{
+	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
+	__u64 addr, before, after = 0;
+	int err = -1, ret;
+	long long v0;
+
+	if (!moat_ready())
+		return;
+	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
+	c.target = addr;
+	v0 = violations("sock_canary");
+	ret = sock_attack(mobj, mcfg_fd, &c, &err);
+	moat_canary(&addr, &after);
+	if (after != before)
+		moat_set_canary(before);
+	if (ret)
+		return;
+	test_info("sock_canary, MOAT on: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, socket: %s, violations %lld -> %lld",
+		  (unsigned long long)c.ran, (unsigned long long)c.result,
+		  (unsigned long long)before, (unsigned long long)after,
+		  err ? strerror(err) : "allowed", v0,
+		  violations("sock_canary"));
+	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
+	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
+	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
+	ASSERT_EQ(violations("sock_canary"), v0 + 1, "moat_violations");
+	ASSERT_EQ(err, EPERM, "socket refused (safe verdict)");
+}
+
 /* Copied: the write changes only the copy, the packet arrives intact. */
 static void test_pkt_ro_write_copied_moat_on(void)
 {
@@ -4599,6 +4682,8 @@ int main(void)
 	RUN_TEST("attack", test_dev_canary_moat_on);
 	RUN_TEST("attack", test_sa_canary_moat_off);
 	RUN_TEST("attack", test_sa_canary_moat_on);
+	RUN_TEST("attack", test_sock_canary_moat_off);
+	RUN_TEST("attack", test_sock_canary_moat_on);
 	RUN_TEST("attack", test_pkt_ro_write_moat_off);
 	RUN_TEST("attack", test_cb_forge_moat_off);
 	RUN_TEST("attack", test_nmi_stack_moat_off);

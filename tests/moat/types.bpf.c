@@ -6,7 +6,8 @@
  * XDP program that writes the frame, a cgroup skb program reading the
  * packet directly and writing the mark, a perf event program, a cgroup
  * device program that denies one device, cgroup sock_addr programs that
- * rewrite a connect's destination and refuse a bind.
+ * rewrite a connect's destination and refuse a bind, a cgroup sock
+ * program that marks and refuses sockets as they are created.
  */
 #define CFG_MAX 4
 #define CNT_MAX 24
@@ -709,5 +710,29 @@ int sa_bind4(struct bpf_sock_addr *ctx)
 		add(CNT_SA_DENIED, 1);
 		return 0;
 	}
+	return 1;
+}
+
+/*
+ * cgroup sock (sock_create): refuse IPv6 datagram sockets; give the
+ * others mark 0x4d4f and priority 3, counting the IPv4 UDP ones.
+ */
+#define AF_INET6	10
+#define SOCK_DGRAM	2
+
+enum { CNT_SOCK_MARKED = 19, CNT_SOCK_DENIED };
+
+SEC("cgroup/sock_create")
+int sock_create(struct bpf_sock *sk)
+{
+	if (sk->family == AF_INET6 && sk->type == SOCK_DGRAM) {
+		add(CNT_SOCK_DENIED, 1);
+		return 0;
+	}
+	if (sk->family == AF_INET && sk->type == SOCK_DGRAM &&
+	    sk->protocol == IPPROTO_UDP)
+		add(CNT_SOCK_MARKED, 1);
+	sk->mark = 0x4d4f;
+	sk->priority = 3;
 	return 1;
 }

@@ -6,8 +6,9 @@
  * that rewrites the frame, moves its head and writes metadata produces the
  * same frame and verdict isolated as not; so do a cgroup skb program that
  * reads packets directly, drops and marks, a perf event program, a
- * cgroup device program that denies a device, and cgroup sock_addr
- * programs that rewrite a connection's destination and refuse a bind.
+ * cgroup device program that denies a device, cgroup sock_addr programs
+ * that rewrite a connection's destination and refuse a bind, and a cgroup
+ * sock program that marks and refuses new sockets.
  *
  * Each case loads types.bpf.c, attaches it, makes NR_CALLS getppid() calls
  * and NR_FORKS forks from this process, and checks the exact counts and
@@ -808,6 +809,85 @@ static void test_cgroup_sock_addr_identical(void)
 		ASSERT_EQ(denied[i], 1, i ? "isolated: denial counted" : "plain: denial counted");
 	}
 	ASSERT_GE(runs, NR_CONNECTS + 2, "isolated runs counted");
+}
+
+#define NR_SOCKS	4
+
+struct sock_result {
+	int marked;		/* UDP sockets created with the mark and priority */
+	int v6_eperm;		/* IPv6 UDP sockets refused with EPERM */
+};
+
+static void sock_traffic(void *arg)
+{
+	struct sock_result *r = arg;
+	int i, fd, mark, prio;
+	socklen_t len;
+
+	for (i = 0; i < NR_SOCKS; i++) {
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		mark = prio = -1;
+		len = sizeof(mark);
+		if (fd >= 0 &&
+		    !getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &len) &&
+		    !getsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, &len) &&
+		    mark == 0x4d4f && prio == 3)
+			r->marked++;
+		if (fd >= 0)
+			close(fd);
+		fd = socket(AF_INET6, SOCK_DGRAM, 0);
+		if (fd < 0 && errno == EPERM)
+			r->v6_eperm++;
+		else if (fd >= 0)
+			close(fd);
+	}
+}
+
+/*
+ * A cgroup sock_create program that sets the mark and priority of new
+ * sockets and refuses IPv6 datagram sockets: the same sockets, with the
+ * same mark and priority, and the same refusals isolated.
+ */
+static void test_cgroup_sock_identical(void)
+{
+	struct sock_result r[2] = {};
+	__u64 marked[2], denied[2];
+	long long runs = 0;
+	int i, ret;
+
+	if (!cpu_has_pks()) {
+		test_skip("CPU has no PKS");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_object *obj = load_one("sock_create", i);
+
+		if (!obj)
+			return;
+		if (i)
+			runs = moat_file_value(MOAT_STATS, "runs");
+		ret = with_cgroup_prog(obj, "sock_create", sock_traffic, &r[i]);
+		if (i)
+			runs = moat_file_value(MOAT_STATS, "runs") - runs;
+		marked[i] = counter(obj, 19);
+		denied[i] = counter(obj, 20);
+		bpf_object__close(obj);
+		if (ret)
+			return;
+	}
+	for (i = 0; i < 2; i++)
+		test_info("%s: UDP sockets with mark 0x4d4f and priority 3 %d/%d (counted %llu), IPv6 UDP sockets refused %d/%d (counted %llu)",
+			  i ? "isolated" : "plain", r[i].marked, NR_SOCKS,
+			  (unsigned long long)marked[i], r[i].v6_eperm,
+			  NR_SOCKS, (unsigned long long)denied[i]);
+	test_info("isolated runs: %lld", runs);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(r[i].marked, NR_SOCKS, i ? "isolated: mark and priority set" : "plain: mark and priority set");
+		ASSERT_EQ(marked[i], NR_SOCKS, i ? "isolated: UDP sockets counted" : "plain: UDP sockets counted");
+		ASSERT_EQ(r[i].v6_eperm, NR_SOCKS, i ? "isolated: IPv6 UDP refused" : "plain: IPv6 UDP refused");
+		ASSERT_EQ(denied[i], NR_SOCKS, i ? "isolated: refusals counted" : "plain: refusals counted");
+	}
+	ASSERT_GE(runs, 2 * NR_SOCKS, "isolated runs counted");
 }
 
 #define PORT_TCP	40003
@@ -1855,6 +1935,7 @@ int main(void)
 	RUN_TEST("moat", test_cgroup_skb_tstamp_identical);
 	RUN_TEST("moat", test_cgroup_device_identical);
 	RUN_TEST("moat", test_cgroup_sock_addr_identical);
+	RUN_TEST("moat", test_cgroup_sock_identical);
 	RUN_TEST("moat", test_perf_event_identical);
 	RUN_TEST("moat", test_bpf2bpf_calls_refused);
 	RUN_TEST("moat", test_socket_lookups_refused);
