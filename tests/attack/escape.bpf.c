@@ -573,6 +573,47 @@ int sock_canary(struct bpf_sock *sk)
 }
 
 /*
+ * win_mark: an XDP program that notes where its packet and its context
+ * are (cfg->target, cfg->ctx_adjust).  dev_win_spy: a cgroup device
+ * program that, on a check of /dev/null, reads the u64 at the same
+ * offset from its own context as the packet's byte cfg->write_val was
+ * from win_mark's, into cfg->result: in the same frame (same CPU, same
+ * level), that is where win_mark's packet was shown.
+ */
+SEC("xdp")
+int win_mark(struct xdp_md *xdp)
+{
+	struct attack_cfg *c = cfg();
+
+	if (!c)
+		return XDP_PASS;
+	c->target = addr_of(c, (void *)(long)xdp->data);
+	c->ctx_adjust = addr_of(c, xdp);
+	c->ran = 1;
+	return XDP_PASS;
+}
+
+SEC("cgroup/dev")
+int dev_win_spy(struct bpf_cgroup_dev_ctx *ctx)
+{
+	struct attack_cfg *c;
+	__u64 *p;
+
+	if ((ctx->access_type & 0xffff) != BPF_DEVCG_DEV_CHAR ||
+	    ctx->major != 1 || ctx->minor != 3)
+		return 1;
+	c = cfg();
+	if (!c)
+		return 1;
+	p = (void *)c + bpf_moat_test_escape(addr_of(c, ctx) - c->ctx_adjust +
+					     c->target + c->write_val -
+					     addr_of(c, c));
+	c->result = *p;
+	c->ran = 1;
+	return 1;
+}
+
+/*
  * cb_forge: a socket filter that never touches __sk_buff.cb[] (so the
  * kernel neither saves nor restores cb around it) reads and writes the
  * control block of the layer below through its context pointer: the u32

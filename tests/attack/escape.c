@@ -1072,6 +1072,17 @@ static int dev_attack(struct bpf_object *o, int map, struct attack_cfg *c,
 	return cfg_io(map, c, 0);
 }
 
+/* Run dev_win_spy of @o (config map @map) on one open: 0 or -1. */
+static int dev_spy(struct bpf_object *o, int map, struct attack_cfg *c,
+		   int *err)
+{
+	if (cfg_io(map, c, 1) ||
+	    cgroup_run_prog(bpf_object__find_program_by_name(o, "dev_win_spy"),
+			    CG_DIR, dev_open_null, err))
+		return -1;
+	return cfg_io(map, c, 0);
+}
+
 static void test_dev_canary_moat_off(void)
 {
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
@@ -1294,6 +1305,70 @@ static void test_sock_canary_moat_on(void)
 	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
 	ASSERT_EQ(violations("sock_canary"), v0 + 1, "moat_violations");
 	ASSERT_EQ(err, EPERM, "socket refused (safe verdict)");
+}
+
+/*
+ * A packet an isolated XDP run was shown stays in the window pages of
+ * its frame (those it copied) until the next packet replaces it.  A run
+ * of a type without a packet in the same frame must not see it: an
+ * escaped cgroup device program reads where win_mark's packet was, at
+ * the same offset from its context, on the same CPU: zeros (or it is
+ * terminated), never the packet's bytes.  (On the kernel before
+ * moat_prep_ctx() cleared the window for such types, the spy read the
+ * mark: "read 0x214e4957544f414d".)
+ */
+#define WIN_MARK	0x214e4957544f414dULL	/* "MOATWIN!" */
+#define WIN_MARK_OFF	32
+
+static void test_window_cleared_for_device_isolated(void)
+{
+	unsigned char pkt[64] = { [12] = 0x08 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
+		    .data_size_in = sizeof(pkt), .repeat = 1);
+	struct bpf_program *mark = bpf_object__find_program_by_name(mobj, "win_mark");
+	struct attack_cfg c = {};
+	__u64 mark_v = WIN_MARK;
+	long long v0;
+	cpu_set_t all;
+	int err = -1, ret;
+
+	if (!moat_ready())
+		return;
+	if (!mark) {
+		test_fail("no win_mark in the isolated attack object");
+		return;
+	}
+	memcpy(pkt + WIN_MARK_OFF, &mark_v, sizeof(mark_v));
+	if (pin_cpu0(&all)) {
+		test_fail("pinning to CPU 0");
+		return;
+	}
+	/* The XDP run: the packet shown in this CPU's level-0 window. */
+	ret = cfg_io(mcfg_fd, &c, 1) ||
+	      bpf_prog_test_run_opts(bpf_program__fd(mark), &o) ||
+	      cfg_io(mcfg_fd, &c, 0);
+	if (!ret) {
+		/* Where the packet's mark was, from the spy's context. */
+		c.write_val = WIN_MARK_OFF;
+		c.ran = 0;
+		c.result = 0;
+		v0 = violations("dev_win_spy");
+		ret = dev_spy(mobj, mcfg_fd, &c, &err);
+	}
+	sched_setaffinity(0, sizeof(all), &all);
+	if (ret) {
+		test_fail("running win_mark, then dev_win_spy");
+		return;
+	}
+	test_info("win_mark: packet at 0x%llx, context at 0x%llx; dev_win_spy: ran %llu, read 0x%llx (the mark is 0x%llx), violations %lld -> %lld, open: %s",
+		  (unsigned long long)c.target,
+		  (unsigned long long)c.ctx_adjust, (unsigned long long)c.ran,
+		  (unsigned long long)c.result, WIN_MARK, v0,
+		  violations("dev_win_spy"), err ? strerror(err) : "allowed");
+	ASSERT_TRUE(c.target && c.ctx_adjust, "win_mark ran isolated");
+	ASSERT_TRUE(c.result != WIN_MARK, "the earlier packet out of the device program's sight");
+	ASSERT_TRUE(c.ran == 1 || violations("dev_win_spy") == v0 + 1,
+		    "the spy ran to its end or was terminated");
 }
 
 /* Copied: the write changes only the copy, the packet arrives intact. */
@@ -4680,6 +4755,7 @@ int main(void)
 	RUN_TEST("attack", test_pkt_oob_read_moat_off);
 	RUN_TEST("attack", test_dev_canary_moat_off);
 	RUN_TEST("attack", test_dev_canary_moat_on);
+	RUN_TEST("attack", test_window_cleared_for_device_isolated);
 	RUN_TEST("attack", test_sa_canary_moat_off);
 	RUN_TEST("attack", test_sa_canary_moat_on);
 	RUN_TEST("attack", test_sock_canary_moat_off);
