@@ -1325,7 +1325,7 @@ static void test_window_cleared_for_device_isolated(void)
 	unsigned char pkt[64] = { [12] = 0x08 };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
 		    .data_size_in = sizeof(pkt), .repeat = 1);
-	struct bpf_program *mark = bpf_object__find_program_by_name(mobj, "win_mark");
+	struct bpf_program *mark;
 	struct attack_cfg c = {};
 	__u64 mark_v = WIN_MARK;
 	long long v0;
@@ -1334,6 +1334,7 @@ static void test_window_cleared_for_device_isolated(void)
 
 	if (!moat_ready())
 		return;
+	mark = bpf_object__find_program_by_name(mobj, "win_mark");
 	if (!mark) {
 		test_fail("no win_mark in the isolated attack object");
 		return;
