@@ -499,6 +499,25 @@ int pkt_ro_write(struct __sk_buff *skb)
 }
 
 /*
+ * The cgroup canary attacks: read the u64 at cfg->target into
+ * cfg->result and write cfg->write_val there, through a pointer the
+ * verifier believes is the map value; then allow the call (1).
+ */
+static __always_inline int canary_rw_allow(void)
+{
+	struct attack_cfg *c = cfg();
+	__u64 *p;
+
+	if (!c)
+		return 1;
+	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
+	c->result = *p;
+	*p = c->write_val;
+	c->ran = 1;
+	return 1;
+}
+
+/*
  * dev_canary: a cgroup device program that, on a check of char device 1:3
  * (/dev/null), reads the u64 at cfg->target into cfg->result, writes
  * cfg->write_val there, and allows the access; everything else it allows
@@ -508,20 +527,10 @@ int pkt_ro_write(struct __sk_buff *skb)
 SEC("cgroup/dev")
 int dev_canary(struct bpf_cgroup_dev_ctx *ctx)
 {
-	struct attack_cfg *c;
-	__u64 *p;
-
 	if ((ctx->access_type & 0xffff) != BPF_DEVCG_DEV_CHAR ||
 	    ctx->major != 1 || ctx->minor != 3)
 		return 1;
-	c = cfg();
-	if (!c)
-		return 1;
-	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
-	c->result = *p;
-	*p = c->write_val;
-	c->ran = 1;
-	return 1;
+	return canary_rw_allow();
 }
 
 /*
@@ -533,19 +542,9 @@ int dev_canary(struct bpf_cgroup_dev_ctx *ctx)
 SEC("cgroup/bind4")
 int sa_canary(struct bpf_sock_addr *ctx)
 {
-	struct attack_cfg *c;
-	__u64 *p;
-
 	if (ctx->user_port != __builtin_bswap16(40031))
 		return 1;
-	c = cfg();
-	if (!c)
-		return 1;
-	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
-	c->result = *p;
-	*p = c->write_val;
-	c->ran = 1;
-	return 1;
+	return canary_rw_allow();
 }
 
 /*
@@ -557,19 +556,9 @@ int sa_canary(struct bpf_sock_addr *ctx)
 SEC("cgroup/sock_create")
 int sock_canary(struct bpf_sock *sk)
 {
-	struct attack_cfg *c;
-	__u64 *p;
-
 	if (sk->family != 2 /* AF_INET */ || sk->type != 3 /* SOCK_RAW */)
 		return 1;
-	c = cfg();
-	if (!c)
-		return 1;
-	p = (void *)c + bpf_moat_test_escape(c->target - addr_of(c, c));
-	c->result = *p;
-	*p = c->write_val;
-	c->ran = 1;
-	return 1;
+	return canary_rw_allow();
 }
 
 /*

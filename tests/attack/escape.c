@@ -1046,11 +1046,17 @@ static void test_pkt_ro_write_moat_on(void)
 }
 
 /*
- * dev_canary: a cgroup device program escapes the verifier when this
- * process opens /dev/null: it reads the canary, overwrites it and lets
- * the open through.  MOAT off: all of that happens.  MOAT on: the program
- * is terminated before it read anything, the canary is kept, and the
- * open is denied (a terminated device program's verdict).
+ * Canary attacks from cgroup programs that run on a call of this process
+ * (an open, a bind, a socket): the escaped program reads the canary,
+ * overwrites it and lets the call through.  MOAT off: all of that
+ * happens.  MOAT on: the program is terminated before it read anything,
+ * the canary is kept, and the call is refused (a terminated program's
+ * verdict for these types).
+ *
+ * dev_canary: a cgroup device program, on opening /dev/null.
+ * sa_canary: a cgroup bind4 program, on binding a socket to port 40031.
+ * sock_canary: a cgroup sock_create program, on creating an IPv4 raw
+ * socket.
  */
 static void dev_open_null(void *arg)
 {
@@ -1061,91 +1067,6 @@ static void dev_open_null(void *arg)
 		close(fd);
 }
 
-/* Run dev_canary of @o (config map @map) on one open: 0 or -1. */
-static int dev_attack(struct bpf_object *o, int map, struct attack_cfg *c,
-		      int *err)
-{
-	if (cfg_io(map, c, 1) ||
-	    cgroup_run_prog(bpf_object__find_program_by_name(o, "dev_canary"),
-			    CG_DIR, dev_open_null, err))
-		return -1;
-	return cfg_io(map, c, 0);
-}
-
-/* Run dev_win_spy of @o (config map @map) on one open: 0 or -1. */
-static int dev_spy(struct bpf_object *o, int map, struct attack_cfg *c,
-		   int *err)
-{
-	if (cfg_io(map, c, 1) ||
-	    cgroup_run_prog(bpf_object__find_program_by_name(o, "dev_win_spy"),
-			    CG_DIR, dev_open_null, err))
-		return -1;
-	return cfg_io(map, c, 0);
-}
-
-static void test_dev_canary_moat_off(void)
-{
-	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
-	__u64 addr, before, after = 0;
-	int err = -1, ret;
-
-	if (!ready())
-		return;
-	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
-	c.target = addr;
-	ret = dev_attack(obj, cfg_fd, &c, &err);
-	moat_canary(&addr, &after);
-	moat_set_canary(before);
-	if (ret)
-		return;
-	test_info("dev_canary, MOAT off: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, open of /dev/null: %s",
-		  (unsigned long long)c.ran, (unsigned long long)c.result,
-		  (unsigned long long)before, (unsigned long long)after,
-		  err ? strerror(err) : "allowed");
-	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
-	ASSERT_EQ(c.result, before, "canary read by the device program");
-	ASSERT_EQ(after, c.write_val, "canary after the write attack (MOAT off)");
-	ASSERT_EQ(err, 0, "open allowed");
-}
-
-static void test_dev_canary_moat_on(void)
-{
-	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
-	__u64 addr, before, after = 0;
-	int err = -1, ret;
-	long long v0;
-
-	if (!moat_ready())
-		return;
-	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
-	c.target = addr;
-	v0 = violations("dev_canary");
-	ret = dev_attack(mobj, mcfg_fd, &c, &err);
-	moat_canary(&addr, &after);
-	if (after != before)
-		moat_set_canary(before);
-	if (ret)
-		return;
-	test_info("dev_canary, MOAT on: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, open of /dev/null: %s, violations %lld -> %lld",
-		  (unsigned long long)c.ran, (unsigned long long)c.result,
-		  (unsigned long long)before, (unsigned long long)after,
-		  err ? strerror(err) : "allowed", v0,
-		  violations("dev_canary"));
-	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
-	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
-	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
-	ASSERT_EQ(violations("dev_canary"), v0 + 1, "moat_violations");
-	ASSERT_EQ(err, EPERM, "open denied (safe verdict)");
-}
-
-/*
- * sa_canary: a cgroup bind4 program escapes the verifier when this
- * process binds a socket to port 40031: it reads the canary, overwrites
- * it and lets the bind through.  MOAT off: all of that happens.  MOAT
- * on: the program is terminated before it read anything, the canary is
- * kept, and the bind is refused (a terminated sock_addr program's
- * verdict).
- */
 static void sa_bind_40031(void *arg)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
@@ -1158,80 +1079,6 @@ static void sa_bind_40031(void *arg)
 		close(fd);
 }
 
-/* Run sa_canary of @o (config map @map) on one bind: 0 or -1. */
-static int sa_attack(struct bpf_object *o, int map, struct attack_cfg *c,
-		     int *err)
-{
-	if (cfg_io(map, c, 1) ||
-	    cgroup_run_prog(bpf_object__find_program_by_name(o, "sa_canary"),
-			    CG_DIR, sa_bind_40031, err))
-		return -1;
-	return cfg_io(map, c, 0);
-}
-
-static void test_sa_canary_moat_off(void)
-{
-	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
-	__u64 addr, before, after = 0;
-	int err = -1, ret;
-
-	if (!ready())
-		return;
-	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
-	c.target = addr;
-	ret = sa_attack(obj, cfg_fd, &c, &err);
-	moat_canary(&addr, &after);
-	moat_set_canary(before);
-	if (ret)
-		return;
-	test_info("sa_canary, MOAT off: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, bind: %s",
-		  (unsigned long long)c.ran, (unsigned long long)c.result,
-		  (unsigned long long)before, (unsigned long long)after,
-		  err ? strerror(err) : "allowed");
-	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
-	ASSERT_EQ(c.result, before, "canary read by the bind program");
-	ASSERT_EQ(after, c.write_val, "canary after the write attack (MOAT off)");
-	ASSERT_EQ(err, 0, "bind allowed");
-}
-
-static void test_sa_canary_moat_on(void)
-{
-	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
-	__u64 addr, before, after = 0;
-	int err = -1, ret;
-	long long v0;
-
-	if (!moat_ready())
-		return;
-	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
-	c.target = addr;
-	v0 = violations("sa_canary");
-	ret = sa_attack(mobj, mcfg_fd, &c, &err);
-	moat_canary(&addr, &after);
-	if (after != before)
-		moat_set_canary(before);
-	if (ret)
-		return;
-	test_info("sa_canary, MOAT on: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, bind: %s, violations %lld -> %lld",
-		  (unsigned long long)c.ran, (unsigned long long)c.result,
-		  (unsigned long long)before, (unsigned long long)after,
-		  err ? strerror(err) : "allowed", v0,
-		  violations("sa_canary"));
-	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
-	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
-	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
-	ASSERT_EQ(violations("sa_canary"), v0 + 1, "moat_violations");
-	ASSERT_EQ(err, EPERM, "bind refused (safe verdict)");
-}
-
-/*
- * sock_canary: a cgroup sock_create program escapes the verifier when
- * this process creates an IPv4 raw socket: it reads the canary,
- * overwrites it and lets the socket be.  MOAT off: all of that happens.
- * MOAT on: the program is terminated before it read anything, the canary
- * is kept, and the socket is refused (a terminated sock program's
- * verdict).
- */
 static void sock_raw(void *arg)
 {
 	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
@@ -1241,18 +1088,24 @@ static void sock_raw(void *arg)
 		close(fd);
 }
 
-/* Run sock_canary of @o (config map @map) on one socket: 0 or -1. */
-static int sock_attack(struct bpf_object *o, int map, struct attack_cfg *c,
-		       int *err)
+/*
+ * Run cgroup program @name of @o (config map @map) on one @call, which
+ * puts its errno (0: allowed) in *@err: 0 or -1.
+ */
+static int cg_attack(struct bpf_object *o, int map, const char *name,
+		     void (*call)(void *), struct attack_cfg *c, int *err)
 {
 	if (cfg_io(map, c, 1) ||
-	    cgroup_run_prog(bpf_object__find_program_by_name(o, "sock_canary"),
-			    CG_DIR, sock_raw, err))
+	    cgroup_run_prog(bpf_object__find_program_by_name(o, name),
+			    CG_DIR, call, err))
 		return -1;
 	return cfg_io(map, c, 0);
 }
 
-static void test_sock_canary_moat_off(void)
+/* Canary attack @name on @call (named @what), MOAT off: it works. */
+static void cg_canary_moat_off(const char *name, void (*call)(void *),
+			       const char *what, const char *read_by,
+			       const char *allowed)
 {
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
 	__u64 addr, before, after = 0;
@@ -1262,22 +1115,25 @@ static void test_sock_canary_moat_off(void)
 		return;
 	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
 	c.target = addr;
-	ret = sock_attack(obj, cfg_fd, &c, &err);
+	ret = cg_attack(obj, cfg_fd, name, call, &c, &err);
 	moat_canary(&addr, &after);
 	moat_set_canary(before);
 	if (ret)
 		return;
-	test_info("sock_canary, MOAT off: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, socket: %s",
-		  (unsigned long long)c.ran, (unsigned long long)c.result,
-		  (unsigned long long)before, (unsigned long long)after,
+	test_info("%s, MOAT off: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, %s: %s",
+		  name, (unsigned long long)c.ran,
+		  (unsigned long long)c.result, (unsigned long long)before,
+		  (unsigned long long)after, what,
 		  err ? strerror(err) : "allowed");
 	ASSERT_EQ(c.ran, 1, "attack program ran to the end");
-	ASSERT_EQ(c.result, before, "canary read by the sock program");
+	ASSERT_EQ(c.result, before, read_by);
 	ASSERT_EQ(after, c.write_val, "canary after the write attack (MOAT off)");
-	ASSERT_EQ(err, 0, "socket created");
+	ASSERT_EQ(err, 0, allowed);
 }
 
-static void test_sock_canary_moat_on(void)
+/* The same isolated: terminated, counted, canary kept, call refused. */
+static void cg_canary_moat_on(const char *name, void (*call)(void *),
+			      const char *what, const char *refused)
 {
 	struct attack_cfg c = { .write_val = 0x6861636b6564ULL };
 	__u64 addr, before, after = 0;
@@ -1288,23 +1144,59 @@ static void test_sock_canary_moat_on(void)
 		return;
 	ASSERT_OK(moat_canary(&addr, &before), "read " MOAT_CANARY);
 	c.target = addr;
-	v0 = violations("sock_canary");
-	ret = sock_attack(mobj, mcfg_fd, &c, &err);
+	v0 = violations(name);
+	ret = cg_attack(mobj, mcfg_fd, name, call, &c, &err);
 	moat_canary(&addr, &after);
 	if (after != before)
 		moat_set_canary(before);
 	if (ret)
 		return;
-	test_info("sock_canary, MOAT on: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, socket: %s, violations %lld -> %lld",
-		  (unsigned long long)c.ran, (unsigned long long)c.result,
-		  (unsigned long long)before, (unsigned long long)after,
-		  err ? strerror(err) : "allowed", v0,
-		  violations("sock_canary"));
+	test_info("%s, MOAT on: ran %llu, read 0x%llx, canary 0x%llx -> 0x%llx, %s: %s, violations %lld -> %lld",
+		  name, (unsigned long long)c.ran,
+		  (unsigned long long)c.result, (unsigned long long)before,
+		  (unsigned long long)after, what,
+		  err ? strerror(err) : "allowed", v0, violations(name));
 	ASSERT_EQ(c.ran, 0, "attack program terminated before its end");
 	ASSERT_EQ(c.result, 0, "value the attack got (nothing)");
 	ASSERT_EQ(after, before, "canary after the attack (MOAT on)");
-	ASSERT_EQ(violations("sock_canary"), v0 + 1, "moat_violations");
-	ASSERT_EQ(err, EPERM, "socket refused (safe verdict)");
+	ASSERT_EQ(violations(name), v0 + 1, "moat_violations");
+	ASSERT_EQ(err, EPERM, refused);
+}
+
+static void test_dev_canary_moat_off(void)
+{
+	cg_canary_moat_off("dev_canary", dev_open_null, "open of /dev/null",
+			   "canary read by the device program", "open allowed");
+}
+
+static void test_dev_canary_moat_on(void)
+{
+	cg_canary_moat_on("dev_canary", dev_open_null, "open of /dev/null",
+			  "open denied (safe verdict)");
+}
+
+static void test_sa_canary_moat_off(void)
+{
+	cg_canary_moat_off("sa_canary", sa_bind_40031, "bind",
+			   "canary read by the bind program", "bind allowed");
+}
+
+static void test_sa_canary_moat_on(void)
+{
+	cg_canary_moat_on("sa_canary", sa_bind_40031, "bind",
+			  "bind refused (safe verdict)");
+}
+
+static void test_sock_canary_moat_off(void)
+{
+	cg_canary_moat_off("sock_canary", sock_raw, "socket",
+			   "canary read by the sock program", "socket created");
+}
+
+static void test_sock_canary_moat_on(void)
+{
+	cg_canary_moat_on("sock_canary", sock_raw, "socket",
+			  "socket refused (safe verdict)");
 }
 
 /*
@@ -1354,7 +1246,8 @@ static void test_window_cleared_for_device_isolated(void)
 		c.ran = 0;
 		c.result = 0;
 		v0 = violations("dev_win_spy");
-		ret = dev_spy(mobj, mcfg_fd, &c, &err);
+		ret = cg_attack(mobj, mcfg_fd, "dev_win_spy", dev_open_null,
+				&c, &err);
 	}
 	sched_setaffinity(0, sizeof(all), &all);
 	if (ret) {
