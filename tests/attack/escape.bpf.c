@@ -603,6 +603,124 @@ int dev_win_spy(struct bpf_cgroup_dev_ctx *ctx)
 }
 
 /*
+ * What a run leaves on its restricted stack.  stack_mark: a socket filter
+ * that fills STACK_WORDS words of its stack with STACK_MARK + i and notes
+ * where (cfg->target).  stack_mark_fault: the same, then it reads the
+ * non-canonical address STACK_MARK + 63 (a #GP ends it), which the entry
+ * code saves, in the register that held it, below its frame.
+ * stack_spy: an escaped socket filter that counts the words of
+ * [cfg->target, cfg->target + 8 * cfg->write_val) (up to 128 words) that
+ * hold STACK_MARK + 0..63, into cfg->result; without a target, its own
+ * first stack word, after writing a mark there.  Run next on the same CPU,
+ * at the same level, it reads the stack the marker used.
+ */
+#define STACK_MARK	0x5354414b4d4f0000ULL
+#define STACK_WORDS	60
+
+static __always_inline void stack_fill(struct attack_cfg *c,
+				       volatile __u64 *buf)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < STACK_WORDS; i++)
+		buf[i] = STACK_MARK + i;
+	c->target = addr_of(c, (void *)buf);
+}
+
+SEC("socket")
+int stack_mark(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 buf[STACK_WORDS];
+
+	if (!c)
+		return 0;
+	stack_fill(c, buf);
+	c->ran = 1;
+	return 0;
+}
+
+SEC("socket")
+int stack_mark_fault(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 buf[STACK_WORDS];
+	volatile __u64 *p;
+
+	if (!c)
+		return 0;
+	stack_fill(c, buf);
+	p = (void *)buf + bpf_moat_test_escape(STACK_MARK + 63 -
+					       addr_of(c, (void *)buf));
+	c->result = *p;
+	c->ran = 1;
+	return 0;
+}
+
+/*
+ * stack_mark_div: R0 and R3 hold marks when it divides, with R6-R9 in use
+ * (four callee-saved registers pushed): the JIT's division pushes rax and
+ * rdx (R0, R3) below the frame.  cfg->target: STACK_WORDS words below its
+ * frame pointer.
+ */
+SEC("socket")
+int stack_mark_div(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 fp;
+
+	if (!c)
+		return 0;
+	asm volatile("%0 = r10" : "=r"(fp));
+	c->target = launder(&c->scratch, (void *)fp) - 8 * STACK_WORDS;
+	asm volatile("r6 = 0x5354414b4d4f0006 ll\n"
+		     "r7 = r6\n"
+		     "r8 = r6\n"
+		     "r9 = r6\n"
+		     "r0 = 0x5354414b4d4f0000 ll\n"
+		     "r3 = 0x5354414b4d4f0003 ll\n"
+		     "r1 = 1000\n"
+		     "r2 = 3\n"
+		     "r1 /= r2\n"
+		     "r0 = 0\n"
+		     "r3 = 0\n"
+		     "r6 = 0\n"
+		     "r7 = 0\n"
+		     "r8 = 0\n"
+		     "r9 = 0\n"
+		     ::: "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8",
+		     "r9");
+	c->ran = 1;
+	return 0;
+}
+
+SEC("socket")
+int stack_spy(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	volatile __u64 buf[1] = { 0 };
+	volatile __u64 *p;
+	__u64 i, n, base, seen = 0;
+
+	if (!c)
+		return 0;
+	n = c->write_val;
+	/* Without a target, the control: a mark in its own stack. */
+	if (!c->target)
+		buf[0] = STACK_MARK + 1;
+	base = c->target ? c->target - addr_of(c, (void *)buf) : 0;
+	for (i = 0; i < 128 && i < n; i++) {
+		p = (void *)buf + bpf_moat_test_escape(base + 8 * i);
+		if (*p - STACK_MARK < 64)
+			seen++;
+	}
+	c->result = seen;
+	c->ran = 1;
+	return 0;
+}
+
+/*
  * cb_forge: a socket filter that never touches __sk_buff.cb[] (so the
  * kernel neither saves nor restores cb around it) reads and writes the
  * control block of the layer below through its context pointer: the u32

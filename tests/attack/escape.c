@@ -863,21 +863,6 @@ static void test_rb_forged_length_moat_on(void)
 }
 
 /*
- * A kernel address passed as the record: the helper gate finds that the
- * record's header is not BPF memory and ends the program at the call.
- */
-static void test_rb_forged_address_moat_on(void)
-{
-	if (!moat_ready())
-		return;
-	contained("rb_forge_addr", 0);
-	ASSERT_TRUE(file_has("/dev/kmsg", "'rb_forge_addr'",
-			     "forged argument 1", 1),
-		    "kernel log line names the argument");
-}
-
-
-/*
  * MOAT logs at most 10 terminations in 5 s (its own rate limit), and the
  * attacks before may have used them up.  Before a run whose log line a
  * test looks for, wait for a new window to begin.
@@ -886,6 +871,22 @@ static void fresh_log_window(void)
 {
 	usleep(5200 * 1000);
 }
+
+/*
+ * A kernel address passed as the record: the helper gate finds that the
+ * record's header is not BPF memory and ends the program at the call.
+ */
+static void test_rb_forged_address_moat_on(void)
+{
+	if (!moat_ready())
+		return;
+	fresh_log_window();
+	contained("rb_forge_addr", 0);
+	ASSERT_TRUE(file_has("/dev/kmsg", "'rb_forge_addr'",
+			     "forged argument 1", 1),
+		    "kernel log line names the argument");
+}
+
 
 /*
  * Overwriting its own return address: the write itself faults (the slot
@@ -1263,6 +1264,96 @@ static void test_window_cleared_for_device_isolated(void)
 	ASSERT_TRUE(c.result != WIN_MARK, "the earlier packet out of the device program's sight");
 	ASSERT_TRUE(c.ran == 1 || violations("dev_win_spy") == v0 + 1,
 		    "the spy ran to its end or was terminated");
+}
+
+/*
+ * Every run at one level of a CPU uses the same restricted stack.  The
+ * escaped stack_spy counts the marks stack_mark left there, run after it
+ * on the same CPU: none, since a run that returned has its frame cleared.
+ * stack_mark_fault leaves the same marks, then a #GP ends it and the entry
+ * code saves the faulting address, also a mark, below its frame: none in
+ * the frame nor in the 64 words below, since all of the stack of a run
+ * that did not return is cleared.  stack_mark_div leaves marks in the
+ * two registers the JIT pushes below the program's frame for a division:
+ * none, since the clear reaches as deep as the JIT code may go.  The spy's
+ * control (a mark it writes in
+ * its own stack) must be found.  (Before bpf_moat_run() cleared stacks,
+ * the spy found all 60.  MOAT off, programs share the task stack with the
+ * kernel, whose memory an escaped program reads anyway: stack_read.)
+ */
+#define STACK_WORDS	60
+
+/* stack_spy over @words words from @from (0: its control): marks found. */
+static __u64 stack_spy_count(__u64 from, __u64 words, int *err)
+{
+	struct attack_cfg c = { .target = from, .write_val = words,
+				.result = ~0ULL };
+
+	if (!*err)
+		*err = run_in(mobj, mcfg_fd, "stack_spy", &c, NULL);
+	if (!*err && c.ran != 1)
+		*err = -EFAULT;
+	return c.result;
+}
+
+static void stack_residue(const char *mark, bool faults)
+{
+	struct attack_cfg c = {};
+	__u64 control, in_frame = ~0ULL, below = ~0ULL;
+	long long v0, spy_v0;
+	cpu_set_t all;
+	int err;
+
+	if (!moat_ready())
+		return;
+	if (pin_cpu0(&all)) {
+		test_fail("pinning to CPU 0");
+		return;
+	}
+	v0 = violations(mark);
+	spy_v0 = violations("stack_spy");
+	err = 0;
+	control = stack_spy_count(0, 1, &err);
+	if (!err)
+		err = run_in(mobj, mcfg_fd, mark, &c, NULL);
+	if (!err && c.target) {
+		in_frame = stack_spy_count(c.target, STACK_WORDS, &err);
+		below = stack_spy_count(c.target - 64 * 8, 64, &err);
+	}
+	sched_setaffinity(0, sizeof(all), &all);
+	test_info("%s: ran %llu, marks at 0x%llx, violations %lld -> %lld; stack_spy found %llu of 1 (control), %llu of %d in the frame, %llu in the 64 words below, violations %lld -> %lld",
+		  mark, (unsigned long long)c.ran,
+		  (unsigned long long)c.target, v0, violations(mark),
+		  (unsigned long long)control,
+		  (unsigned long long)in_frame, STACK_WORDS,
+		  (unsigned long long)below, spy_v0, violations("stack_spy"));
+	if (err || !c.target) {
+		test_fail("running %s and stack_spy: %s", mark,
+			  err ? strerror(-err) : "no marks");
+		return;
+	}
+	ASSERT_EQ(control, 1, "the spy's own mark (control)");
+	ASSERT_EQ(c.ran, faults ? 0 : 1, faults ?
+		  "marking program terminated" : "marking program ran to its end");
+	ASSERT_EQ(violations(mark), v0 + faults, "its moat_violations");
+	ASSERT_EQ(violations("stack_spy"), spy_v0, "the spy's moat_violations");
+	ASSERT_EQ(in_frame, 0, "marks the spy found in the earlier run's frame");
+	ASSERT_EQ(below, 0, "marks the spy found below that frame");
+}
+
+static void test_stack_cleared_after_run_isolated(void)
+{
+	stack_residue("stack_mark", false);
+}
+
+static void test_stack_cleared_after_division_isolated(void)
+{
+	stack_residue("stack_mark_div", false);
+}
+
+static void test_stack_cleared_after_violation_isolated(void)
+{
+	stack_residue("stack_mark_fault", true);
 }
 
 /* Copied: the write changes only the copy, the packet arrives intact. */
@@ -4650,6 +4741,9 @@ int main(void)
 	RUN_TEST("attack", test_dev_canary_moat_off);
 	RUN_TEST("attack", test_dev_canary_moat_on);
 	RUN_TEST("attack", test_window_cleared_for_device_isolated);
+	RUN_TEST("attack", test_stack_cleared_after_run_isolated);
+	RUN_TEST("attack", test_stack_cleared_after_division_isolated);
+	RUN_TEST("attack", test_stack_cleared_after_violation_isolated);
 	RUN_TEST("attack", test_sa_canary_moat_off);
 	RUN_TEST("attack", test_sa_canary_moat_on);
 	RUN_TEST("attack", test_sock_canary_moat_off);
