@@ -610,8 +610,9 @@ int dev_win_spy(struct bpf_cgroup_dev_ctx *ctx)
  * code saves, in the register that held it, below its frame.
  * stack_spy: an escaped socket filter that counts the words of
  * [cfg->target, cfg->target + 8 * cfg->write_val) (up to 128 words) that
- * hold STACK_MARK + 0..63, into cfg->result; without a target, its own
- * first stack word, after writing a mark there.  Run next on the same CPU,
+ * hold STACK_MARK + 0..63, into cfg->result, and the first word into
+ * cfg->ctx_adjust; without a target, its own first stack word, after
+ * writing a mark there.  Run next on the same CPU,
  * at the same level, it reads the stack the marker used.
  */
 #define STACK_MARK	0x5354414b4d4f0000ULL
@@ -695,13 +696,47 @@ int stack_mark_div(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * endless_marks: endless_loop with marks in R3 and R6-R9 (rdx, rbx,
+ * r13-r15) all along, for the NMI that ends it to save in its pt_regs.
+ */
+SEC("socket")
+int endless_marks(struct __sk_buff *skb)
+{
+	struct attack_cfg *c = cfg();
+	__u64 go;
+
+	if (!c)
+		return 0;
+	go = bpf_moat_test_escape(c->write_val);
+	asm volatile("r3 = 0x5354414b4d4f0003 ll\n"
+		     "r6 = 0x5354414b4d4f0006 ll\n"
+		     "r7 = 0x5354414b4d4f0007 ll\n"
+		     "r8 = 0x5354414b4d4f0008 ll\n"
+		     "r9 = 0x5354414b4d4f0009 ll\n"
+		     "r4 = *(u64 *)(%[p] + 0)\n"
+		     "r4 += 1\n"
+		     "*(u64 *)(%[p] + 0) = r4\n"
+		     "if %[go] != 0 goto -4\n"
+		     "r3 = 0\n"
+		     "r6 = 0\n"
+		     "r7 = 0\n"
+		     "r8 = 0\n"
+		     "r9 = 0\n"
+		     :
+		     : [p] "r"(&c->result), [go] "r"(go)
+		     : "r3", "r4", "r6", "r7", "r8", "r9", "memory");
+	c->ran = 1;
+	return 1;
+}
+
 SEC("socket")
 int stack_spy(struct __sk_buff *skb)
 {
 	struct attack_cfg *c = cfg();
 	volatile __u64 buf[1] = { 0 };
 	volatile __u64 *p;
-	__u64 i, n, base, seen = 0;
+	__u64 i, n, w, base, seen = 0;
 
 	if (!c)
 		return 0;
@@ -712,7 +747,10 @@ int stack_spy(struct __sk_buff *skb)
 	base = c->target ? c->target - addr_of(c, (void *)buf) : 0;
 	for (i = 0; i < 128 && i < n; i++) {
 		p = (void *)buf + bpf_moat_test_escape(base + 8 * i);
-		if (*p - STACK_MARK < 64)
+		w = *p;
+		if (!i)
+			c->ctx_adjust = w;
+		if (w - STACK_MARK < 64)
 			seen++;
 	}
 	c->result = seen;

@@ -1282,9 +1282,14 @@ static void test_window_cleared_for_device_isolated(void)
  * kernel, whose memory an escaped program reads anyway: stack_read.)
  */
 #define STACK_WORDS	60
+#define STACK_MARK_C	0x5354414b4d4f0000ULL	/* escape.bpf.c's STACK_MARK */
 
-/* stack_spy over @words words from @from (0: its control): marks found. */
-static __u64 stack_spy_count(__u64 from, __u64 words, int *err)
+/*
+ * stack_spy over @words (up to 128) words from @from (0: its control):
+ * the marks found; the first word in *@first if not NULL.  *@err: 0, or
+ * why not (left alone if set before).
+ */
+static __u64 spy_scan(__u64 from, __u64 words, __u64 *first, int *err)
 {
 	struct attack_cfg c = { .target = from, .write_val = words,
 				.result = ~0ULL };
@@ -1293,7 +1298,14 @@ static __u64 stack_spy_count(__u64 from, __u64 words, int *err)
 		*err = run_in(mobj, mcfg_fd, "stack_spy", &c, NULL);
 	if (!*err && c.ran != 1)
 		*err = -EFAULT;
+	if (first)
+		*first = c.ctx_adjust;
 	return c.result;
+}
+
+static __u64 stack_spy_count(__u64 from, __u64 words, int *err)
+{
+	return spy_scan(from, words, NULL, err);
 }
 
 static void stack_residue(const char *mark, bool faults)
@@ -1354,6 +1366,134 @@ static void test_stack_cleared_after_division_isolated(void)
 static void test_stack_cleared_after_violation_isolated(void)
 {
 	stack_residue("stack_mark_fault", true);
+}
+
+/*
+ * What NMI handlers leave on the NMI stack, which every window on its CPU
+ * can read (the CPU pushes NMI frames there under the window's PKRS).
+ * The escaped stack_spy, run after an NMI on CPU 0, reads the top
+ * NMI_SCAN_WORDS words of CPU 0's NMI stack, where the handler's frames
+ * were, and counts marks.  Its control: the CS word of the NMI's hardware
+ * frame, which stays (__KERNEL_CS).
+ *
+ * nmi_frames: the test facility's NMI handler holds the number written to
+ * it, STACK_MARK + 32, and the next three, in its locals.
+ * nmi_regs: endless_marks loops isolated with marks in five registers
+ * until the lockup watchdog's NMI ends it: the NMI saved them in its
+ * pt_regs.  None may be left: the entry code clears the stack below its
+ * frame and the saved registers when the handler is done.  (Before it
+ * did, the spy found the handler's 4 and 6 of the registers: rdx twice.)
+ */
+#define NMI_SCAN_WORDS	512
+
+static int watchdog_ready(void);
+static struct bpf_object *load_isolated(char *err, size_t errlen);
+
+/* Marks in the top NMI_SCAN_WORDS words of the NMI stack; *cs: control. */
+static __u64 nmi_stack_marks(__u64 cs_addr, __u64 *cs, int *err)
+{
+	__u64 top = cs_addr + 32, n = 0;
+	int i;
+
+	for (i = NMI_SCAN_WORDS / 128; i > 0; i--)
+		n += spy_scan(top - i * 128 * 8, 128, NULL, err);
+	spy_scan(cs_addr, 1, cs, err);
+	return n;
+}
+
+static void test_nmi_frames_cleared_isolated(void)
+{
+	__u64 cs_addr, cs = 0, marks = ~0ULL;
+	char mark[32];
+	cpu_set_t all;
+	int err = 0, fd;
+
+	if (!moat_ready())
+		return;
+	if (pin_cpu0(&all)) {
+		test_fail("pinning to CPU 0");
+		return;
+	}
+	err = moat_facility_addr(MOAT_NMI_FILE, &cs_addr);
+	snprintf(mark, sizeof(mark), "%llu",
+		 (unsigned long long)(STACK_MARK_C + 32));
+	fd = open(MOAT_NMI_FILE, O_WRONLY);
+	if (!err && (fd < 0 || write(fd, mark, strlen(mark)) < 0))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (!err)
+		marks = nmi_stack_marks(cs_addr, &cs, &err);
+	sched_setaffinity(0, sizeof(all), &all);
+	if (err) {
+		test_fail("an NMI with marks, then stack_spy: %s",
+			  strerror(-err));
+		return;
+	}
+	test_info("NMI handler with 4 marks in its locals; stack_spy then read CS 0x%llx (control) and found %llu marks in the top %d words of CPU 0's NMI stack",
+		  (unsigned long long)cs, (unsigned long long)marks,
+		  NMI_SCAN_WORDS);
+	ASSERT_EQ(cs, 0x10, "the NMI frame's CS word (control: __KERNEL_CS)");
+	ASSERT_EQ(marks, 0, "marks of the handler left on the NMI stack");
+}
+
+static void test_nmi_regs_cleared_isolated(void)
+{
+	struct attack_cfg c = { .write_val = 1 };
+	__u64 cs_addr, cs = 0, marks = ~0ULL;
+	struct bpf_object *own, *saved;
+	char err_text[256];
+	long long v0, t0;
+	int err, saved_fd;
+	cpu_set_t all;
+	__u32 ret = 1;
+
+	if (!watchdog_ready())
+		return;
+	own = load_isolated(err_text, sizeof(err_text));
+	if (!own) {
+		test_fail("%s", err_text);
+		return;
+	}
+	/* Its programs for this test: endless_marks is not run twice. */
+	saved = mobj;
+	saved_fd = mcfg_fd;
+	mobj = own;
+	mcfg_fd = bpf_object__find_map_fd_by_name(own, "cfg_map");
+	if (pin_cpu0(&all)) {
+		test_fail("pinning to CPU 0");
+		goto out;
+	}
+	err = moat_facility_addr(MOAT_NMI_FILE, &cs_addr);
+	v0 = violations("endless_marks");
+	t0 = moat_file_value(MOAT_STATS, "timeouts");
+	if (!err)
+		err = run_in(mobj, mcfg_fd, "endless_marks", &c, &ret);
+	if (!err)
+		marks = nmi_stack_marks(cs_addr, &cs, &err);
+	sched_setaffinity(0, sizeof(all), &all);
+	test_info("endless_marks: ran %llu, %llu laps, verdict %u, violations %lld -> %lld, watchdog ends %lld -> %lld; stack_spy then read CS 0x%llx (control) and found %llu marks in the top %d words of CPU 0's NMI stack",
+		  (unsigned long long)c.ran, (unsigned long long)c.result, ret,
+		  v0, violations("endless_marks"), t0,
+		  moat_file_value(MOAT_STATS, "timeouts"),
+		  (unsigned long long)cs, (unsigned long long)marks,
+		  NMI_SCAN_WORDS);
+	if (err) {
+		test_fail("endless_marks, then stack_spy: %s", strerror(-err));
+		goto out;
+	}
+	ASSERT_EQ(c.ran, 0, "endless_marks ended by the watchdog");
+	ASSERT_TRUE(c.result > 1, "it looped");
+	ASSERT_EQ(ret, 0, "safe verdict (drop)");
+	ASSERT_EQ(violations("endless_marks"), v0 + 1, "moat_violations");
+	ASSERT_EQ(moat_file_value(MOAT_STATS, "timeouts"), t0 + 1,
+		  "runs the watchdog ended (stats: timeouts)");
+	ASSERT_EQ(cs, 0x10, "the NMI frame's CS word (control: __KERNEL_CS)");
+	ASSERT_EQ(marks, 0, "registers of the ended program left on the NMI stack");
+out:
+	mobj = saved;
+	mcfg_fd = saved_fd;
+	bpf_object__close(own);
 }
 
 /* Copied: the write changes only the copy, the packet arrives intact. */
@@ -4744,6 +4884,7 @@ int main(void)
 	RUN_TEST("attack", test_stack_cleared_after_run_isolated);
 	RUN_TEST("attack", test_stack_cleared_after_division_isolated);
 	RUN_TEST("attack", test_stack_cleared_after_violation_isolated);
+	RUN_TEST("attack", test_nmi_frames_cleared_isolated);
 	RUN_TEST("attack", test_sa_canary_moat_off);
 	RUN_TEST("attack", test_sa_canary_moat_on);
 	RUN_TEST("attack", test_sock_canary_moat_off);
@@ -4842,6 +4983,7 @@ int main(void)
 	RUN_TEST("attack", test_violation_reported);
 	RUN_TEST("attack", test_endless_loop_moat_off);
 	RUN_TEST("attack", test_endless_loop_moat_on);
+	RUN_TEST("attack", test_nmi_regs_cleared_isolated);
 	RUN_TEST("attack", test_endless_loop_nmi_word_moat_on);
 	RUN_TEST("attack", test_endless_helper_loop_moat_on);
 	RUN_TEST("attack", test_endless_nested_loop_moat_on);
