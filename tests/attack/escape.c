@@ -1496,6 +1496,82 @@ out:
 	bpf_object__close(own);
 }
 
+/*
+ * A #DB from user mode: the CPU and the entry code push the user's frame
+ * and registers onto the #DB stack before they move to the task stack.
+ * This process watches a word of its own (a hardware breakpoint) and
+ * writes it with marks in rbx and r12-r15; then stack_spy reads the top
+ * DB_SCAN_WORDS words of CPU 0's #DB stack: none may be left.
+ */
+#define DB_SCAN_WORDS	128
+
+static volatile __u64 db_watched;
+
+static void db_user_write(void)
+{
+	__u64 m = STACK_MARK_C + 40;
+
+	asm volatile("movq %0, %%rbx\n\t"
+		     "leaq 2(%0), %%r12\n\t"
+		     "leaq 3(%0), %%r13\n\t"
+		     "leaq 4(%0), %%r14\n\t"
+		     "leaq 5(%0), %%r15\n\t"
+		     "movq %%rbx, (%1)\n\t"
+		     "xorl %%ebx, %%ebx\n\t"
+		     "xorl %%r12d, %%r12d\n\t"
+		     "xorl %%r13d, %%r13d\n\t"
+		     "xorl %%r14d, %%r14d\n\t"
+		     "xorl %%r15d, %%r15d"
+		     :
+		     : "r" (m), "r" (&db_watched)
+		     : "rbx", "r12", "r13", "r14", "r15", "memory");
+}
+
+static void test_db_user_regs_cleared_isolated(void)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(attr),
+		.bp_type = HW_BREAKPOINT_W,
+		.bp_len = HW_BREAKPOINT_LEN_8,
+		.bp_addr = (unsigned long)&db_watched,
+		.sample_period = 1,
+	};
+	__u64 db_cs, marks = ~0ULL, top;
+	long long hits;
+	cpu_set_t all;
+	int pfd, err;
+
+	if (!moat_ready())
+		return;
+	if (pin_cpu0(&all)) {
+		test_fail("pinning to CPU 0");
+		return;
+	}
+	err = moat_facility_addr(DB_FILE, &db_cs);
+	pfd = err ? -1 : syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
+	if (!err && pfd < 0)
+		err = -errno;
+	if (!err) {
+		db_user_write();
+		if (read(pfd, &hits, sizeof(hits)) != sizeof(hits))
+			hits = -1;
+		close(pfd);
+		top = db_cs + 32;
+		marks = spy_scan(top - DB_SCAN_WORDS * 8, DB_SCAN_WORDS, NULL,
+				 &err);
+	}
+	sched_setaffinity(0, sizeof(all), &all);
+	if (err) {
+		test_fail("a watched write, then stack_spy: %s", strerror(-err));
+		return;
+	}
+	test_info("user write to a watched word: %lld breakpoint hits; stack_spy then found %llu marks in the top %d words of CPU 0's #DB stack",
+		  hits, (unsigned long long)marks, DB_SCAN_WORDS);
+	ASSERT_EQ(hits, 1, "the write hit the breakpoint (a #DB from user mode)");
+	ASSERT_EQ(marks, 0, "the user's registers left on the #DB stack");
+}
+
 /* Copied: the write changes only the copy, the packet arrives intact. */
 static void test_pkt_ro_write_copied_moat_on(void)
 {
@@ -4885,6 +4961,7 @@ int main(void)
 	RUN_TEST("attack", test_stack_cleared_after_division_isolated);
 	RUN_TEST("attack", test_stack_cleared_after_violation_isolated);
 	RUN_TEST("attack", test_nmi_frames_cleared_isolated);
+	RUN_TEST("attack", test_db_user_regs_cleared_isolated);
 	RUN_TEST("attack", test_sa_canary_moat_off);
 	RUN_TEST("attack", test_sa_canary_moat_on);
 	RUN_TEST("attack", test_sock_canary_moat_off);
